@@ -1,0 +1,57 @@
+"""create_app(): routers, error handlers, lifespan. Engines start in the lifespan, not at import."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from convhub import __version__
+from convhub.accounts.router import router as accounts_router
+from convhub.authentications.router import router as authentications_router
+from convhub.channels.router import router as channels_router
+from convhub.client_applications.router import router as client_applications_router
+from convhub.core import error_handlers, openapi
+from convhub.core.runtime import Runtime
+from convhub.core.settings import Settings, get_settings
+from convhub.identity.router import router as identity_router
+from convhub.orchestrations.router import router as orchestrations_router
+from convhub.participants.router import router as participants_router
+
+API_BASE = "/conversation/conversationmgr/v3"
+
+CONFIG_ROUTERS = (
+    authentications_router,
+    client_applications_router,
+    participants_router,
+    channels_router,
+    orchestrations_router,
+    accounts_router,
+)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runtime = Runtime.build(settings)
+        app.state.runtime = runtime
+        try:
+            yield
+        finally:
+            await runtime.db.dispose()
+
+    app = FastAPI(
+        title="convhub: Conversation Manager API v3",
+        version=__version__,
+        description="A self-hostable conversation hub speaking eGain's Conversation Manager API.",
+        lifespan=lifespan,
+    )
+    error_handlers.install(app)
+    openapi.install(app)
+    app.include_router(identity_router)
+    for router in CONFIG_ROUTERS:
+        app.include_router(router, prefix=API_BASE)
+    return app

@@ -1,0 +1,115 @@
+"""Engines, sessions and column types for SQLite and PostgreSQL, kept in lockstep.
+
+A :class:`Database` is built in the application's lifespan (or by the command line), never at
+import. Requests get a session from :meth:`Database.session`; the request owns the transaction
+and commits once, at the edge (see ``core/dependencies.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+
+from sqlalchemy import DateTime, event
+from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.types import TypeDecorator
+
+# Execution option read by the SQLite "begin" hook: which kind of transaction to open.
+_BEGIN_MODE = "convhub_sqlite_begin"
+
+
+def utcnow() -> datetime:
+    """Now, in UTC, to the millisecond: the precision the API shows and compares (`modified`)."""
+    now = datetime.now(UTC)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp that refuses naive datetimes and always comes back timezone-aware UTC.
+
+    SQLite has no timezone type, so values are normalised to UTC on the way in and tagged UTC on
+    the way out; PostgreSQL stores ``timestamptz``.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime refused: use timezone-aware UTC")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def is_sqlite(url: str) -> bool:
+    return url.startswith("sqlite")
+
+
+def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
+    # We issue BEGIN ourselves (see _sqlite_begin); pysqlite's implicit transactions would
+    # otherwise start them late and break SAVEPOINT and write-lock ordering.
+    dbapi_connection.isolation_level = None  # type: ignore[attr-defined]
+    cursor = dbapi_connection.cursor()
+    # WAL: readers never block the writer and the writer never blocks readers.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    # FULL: a commit is on disk before we answer, so an acknowledged write survives power loss.
+    cursor.execute("PRAGMA synchronous=FULL")
+    # SQLite ignores foreign keys unless asked, per connection.
+    cursor.execute("PRAGMA foreign_keys=ON")
+    # Several processes share the file: wait for the write lock instead of failing at once.
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    # Write transactions take the write lock up front (BEGIN IMMEDIATE): a deferred transaction
+    # that reads, then writes after another writer committed, fails with SQLITE_BUSY_SNAPSHOT
+    # without waiting. Read-only sessions stay DEFERRED so they never queue behind writers.
+    mode = conn.get_execution_options().get(_BEGIN_MODE, "DEFERRED")
+    conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+    if is_sqlite(url):
+        engine = create_async_engine(url, connect_args={"timeout": 30})
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "begin", _sqlite_begin)
+        return engine
+    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+
+
+class Database:
+    """The engine and the two session factories of one process."""
+
+    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+        self.url = url
+        self.engine = create_engine(url, pool_size=pool_size)
+        writer = self.engine.execution_options(**{_BEGIN_MODE: "IMMEDIATE"})
+        self._write = async_sessionmaker(writer, expire_on_commit=False)
+        self._read = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    @asynccontextmanager
+    async def session(self, *, write: bool = True) -> AsyncIterator[AsyncSession]:
+        """A session whose transaction commits when the block ends and rolls back on error."""
+        factory = self._write if write else self._read
+        async with factory() as session:
+            try:
+                yield session
+                await session.commit()
+            except BaseException:
+                await session.rollback()
+                raise
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+

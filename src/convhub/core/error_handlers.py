@@ -1,0 +1,68 @@
+"""One place that renders every error as ``WSErrorCommon`` (never FastAPI's default 422)."""
+
+from __future__ import annotations
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from convhub.core.errors import ApiError, BadRequest, InternalError, NotFound
+from convhub.core.validation import api_error_from
+
+log = structlog.get_logger(__name__)
+
+
+def wants_user_message(request: Request) -> bool:
+    return request.headers.get("x-egain-error-message", "").strip().lower() == "yes"
+
+
+def render(request: Request, error: ApiError) -> JSONResponse:
+    return JSONResponse(
+        error.body(with_user_message=wants_user_message(request)), status_code=error.status
+    )
+
+
+class _MethodNotAllowed(ApiError):
+    status = 405
+    code = "405-100"
+
+
+async def _api_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ApiError)
+    return render(request, exc)
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    return render(request, api_error_from(exc.errors()))
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    error: ApiError
+    if exc.status_code == 404:
+        error = NotFound(request.url.path)
+    elif exc.status_code == 405:
+        error = _MethodNotAllowed(f"Method {request.method} is not allowed on this resource.")
+    elif exc.status_code < 500:
+        error = BadRequest(str(exc.detail))
+    else:
+        error = InternalError()
+    response = render(request, error)
+    if exc.headers:
+        response.headers.update(exc.headers)
+    return response
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled_error", path=request.url.path, error=type(exc).__name__)
+    return render(request, InternalError())
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)

@@ -1,0 +1,217 @@
+"""Typed errors, rendered as eGain's ``WSErrorCommon`` by one handler.
+
+Every error a caller can see is an :class:`ApiError`; the code is eGain's ``<status>-<number>``::
+
+    ApiError                      status, code, developerMessage, details
+    ├── BadRequest (400)
+    │   ├── BodyNotJson               400-264
+    │   ├── UnknownQueryParameter     400-101
+    │   ├── InvalidQueryValue         400-244
+    │   ├── RequiredAttributeMissing  400-143
+    │   ├── UnknownAttribute          400-420
+    │   ├── MaxLengthExceeded         400-358
+    │   ├── UnallowedValue            400-196
+    │   ├── PatternMismatch           400-414
+    │   ├── InvalidValue              400-152
+    │   ├── DuplicateResource         400-138
+    │   ├── ReferenceNotFound         400-194
+    │   └── ResourceInUse             400-160
+    ├── Unauthorized (401-104)
+    ├── Forbidden (403-197)
+    ├── NotFound (404-101)
+    ├── ModifiedMismatch (409-100)
+    └── InternalError (500-100)
+
+Services raise these; they never raise HTTPException. ``userMessage`` is only rendered when the
+request carries ``X-egain-error-message: yes`` (see :mod:`convhub.core.error_handlers`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, ClassVar
+
+
+class ApiError(Exception):
+    status: ClassVar[int] = 500
+    code: ClassVar[str] = "500-100"
+
+    def __init__(
+        self,
+        developer_message: str,
+        *,
+        details: Iterable[tuple[str, str]] = (),
+        user_message: str | None = None,
+    ) -> None:
+        super().__init__(developer_message)
+        self.developer_message = developer_message
+        self.details = list(details)
+        self.user_message = user_message or developer_message
+
+    def body(self, *, with_user_message: bool) -> dict[str, Any]:
+        body: dict[str, Any] = {"code": self.code, "developerMessage": self.developer_message}
+        if self.details:
+            body["details"] = [{"key": k, "value": v} for k, v in self.details]
+        if with_user_message:
+            body["userMessage"] = self.user_message
+        return body
+
+
+class BadRequest(ApiError):
+    status = 400
+    code = "400-152"
+
+
+class BodyNotJson(BadRequest):
+    code = "400-264"
+
+    def __init__(self) -> None:
+        super().__init__("The request body is missing or is not valid JSON.")
+
+
+class UnknownQueryParameter(BadRequest):
+    code = "400-101"
+
+    def __init__(self, names: Iterable[str]) -> None:
+        joined = "', '".join(names)
+        super().__init__(f"Unsupported query parameter(s) supplied: '{joined}'.")
+
+
+class InvalidQueryValue(BadRequest):
+    code = "400-244"
+
+    def __init__(self, name: str, value: str) -> None:
+        super().__init__(
+            f"Invalid value '{value}' provided for query parameter '{name}'.",
+            details=[(name, value[:255])],
+        )
+
+
+class RequiredAttributeMissing(BadRequest):
+    code = "400-143"
+
+    def __init__(self, attribute: str) -> None:
+        super().__init__(f"Required attribute is missing in the request body: {attribute}")
+
+
+class UnknownAttribute(BadRequest):
+    code = "400-420"
+
+    def __init__(self, attribute: str) -> None:
+        super().__init__(
+            f"{attribute}: is not defined in the schema and the schema does not allow "
+            "additional properties"
+        )
+
+
+class MaxLengthExceeded(BadRequest):
+    code = "400-358"
+
+    def __init__(self, attribute: str, limit: int) -> None:
+        super().__init__(
+            f"The value provided for {attribute} is more than the maximum allowed length of {limit}"
+        )
+
+
+class UnallowedValue(BadRequest):
+    code = "400-196"
+
+    def __init__(self, attribute: str, allowed: Iterable[str]) -> None:
+        super().__init__(
+            f"Invalid value of attribute {attribute}, expected values are: "
+            f"[{', '.join(allowed)}]."
+        )
+
+
+class PatternMismatch(BadRequest):
+    code = "400-414"
+
+    def __init__(self, attribute: str, expected: str) -> None:
+        super().__init__(
+            f"Value(s) of request body attribute {attribute} must match the following format: "
+            f"{expected}."
+        )
+
+
+class InvalidValue(BadRequest):
+    code = "400-152"
+
+    def __init__(self, attribute: str, reason: str | None = None) -> None:
+        message = (
+            "Invalid value is provided in the request body for the following attribute:"
+            f"'{attribute}'."
+        )
+        super().__init__(message, details=[("reason", reason[:255])] if reason else ())
+
+
+class DuplicateResource(BadRequest):
+    code = "400-138"
+
+    def __init__(self, value: str) -> None:
+        super().__init__(f"Duplicate resource present in request body: {value}")
+
+
+class ReferenceNotFound(BadRequest):
+    code = "400-194"
+
+    def __init__(self, attribute: str, ref_id: str) -> None:
+        super().__init__(
+            f"The resource referenced by '{attribute}' does not exist: {ref_id}",
+            details=[(attribute, ref_id)],
+        )
+
+
+class ResourceInUse(BadRequest):
+    code = "400-160"
+
+    def __init__(self, resource: str, resource_id: str, *, used_by: str, user_id: str) -> None:
+        super().__init__(
+            f"The {resource} {resource_id} cannot be deleted: it is referenced by "
+            f"{used_by} {user_id}.",
+            details=[(used_by, user_id)],
+        )
+
+
+class Unauthorized(ApiError):
+    status = 401
+    code = "401-104"
+
+    def __init__(self) -> None:
+        super().__init__("Invalid or missing 'Authorization' header value.")
+
+
+class Forbidden(ApiError):
+    status = 403
+    code = "403-197"
+
+    def __init__(self) -> None:
+        super().__init__("Not authorized to perform the action.")
+
+
+class NotFound(ApiError):
+    status = 404
+    code = "404-101"
+
+    def __init__(self, resource_id: str) -> None:
+        super().__init__(f"The following id does not exist: {resource_id}")
+
+
+class ModifiedMismatch(ApiError):
+    status = 409
+    code = "409-100"
+
+    def __init__(self, resource: str, resource_id: str) -> None:
+        super().__init__(
+            "Last modified date provided in the request body for the following "
+            f"{resource} do not match: {resource_id}"
+        )
+
+
+class InternalError(ApiError):
+    status = 500
+    code = "500-100"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "System is unable to process this request. Please contact your administrator."
+        )

@@ -1,0 +1,31 @@
+"""What one running process holds: settings, database, secret box, token verifiers.
+
+Built in the application's lifespan (never at import) and reached by dependencies through
+``request.app.state.runtime``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from convhub.core.database import Database
+from convhub.core.security.crypto import SecretBox
+from convhub.core.security.tokens import ExternalVerifier
+from convhub.core.settings import Settings
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    db: Database
+    box: SecretBox
+    external: ExternalVerifier | None = field(default=None)
+
+    @classmethod
+    def build(cls, settings: Settings) -> Runtime:
+        return cls(
+            settings=settings,
+            db=Database(settings.database_url, pool_size=settings.database_pool_size),
+            box=SecretBox(settings.encryption_key.get_secret_value()),
+            external=ExternalVerifier(settings) if settings.oidc_jwks_url else None,
+        )

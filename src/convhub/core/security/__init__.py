@@ -1,0 +1,1 @@
+"""Tokens, permissions, tenants and secrets at rest."""

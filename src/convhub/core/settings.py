@@ -1,0 +1,50 @@
+"""All configuration, read from ``CONVHUB_*`` environment variables (and a ``.env`` file).
+
+Settings are built on first use through :func:`get_settings`, never at import, so tests and the
+command line can build their own :class:`Settings` and hand it to ``create_app``.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Development defaults: good enough to try convhub on a laptop, refused in production (see README).
+DEV_TOKEN_SIGNING_KEY = "convhub-development-signing-key-change-me-0123456789"
+DEV_ENCRYPTION_KEY = "Y29udmh1Yi1kZXZlbG9wbWVudC1lbmNyeXB0aW9uLWs="
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CONVHUB_", env_file=".env", extra="ignore")
+
+    env: Literal["development", "production"] = "development"
+    database_url: str = "sqlite+aiosqlite:///./convhub.db"
+    database_pool_size: int = Field(default=10, ge=1)
+
+    token_signing_key: SecretStr = SecretStr(DEV_TOKEN_SIGNING_KEY)
+    token_ttl_seconds: int = Field(default=3600, ge=60, le=86400)
+    token_issuer: str = "convhub"
+
+    # Comma-separated Fernet keys; the first encrypts, all decrypt (key rotation).
+    encryption_key: SecretStr = SecretStr(DEV_ENCRYPTION_KEY)
+    mask_secrets: bool = True
+
+    # External identity provider (extension, DECISIONS §1): tokens signed by keys at this JWKS URL.
+    oidc_jwks_url: str | None = None
+    oidc_issuer: str | None = None
+    oidc_audience: str | None = None
+    oidc_permissions_claim: str = "permissions"
+    oidc_tenant_claim: str = "tenant"
+    oidc_default_tenant: str = "default"
+
+    allow_private_callbacks: bool = False
+
+    log_level: str = "INFO"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

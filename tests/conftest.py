@@ -1,0 +1,119 @@
+"""Session-wide: one migrated database and one real server on loopback. Per test: a fresh
+tenant, so tests are isolated from each other the way tenants are (DECISIONS §1)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from convhub.core.database import Database
+from convhub.core.security.crypto import SecretBox
+from convhub.core.settings import Settings
+from convhub.identity import service as identity
+from tests.databases import fresh_database
+from tests.server import running_server
+
+API_BASE = "/conversation/conversationmgr/v3"
+
+ClientFactory = Callable[..., Awaitable[httpx.AsyncClient]]
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with fresh_database(tmp_path_factory.mktemp("db")) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str) -> Settings:
+    return Settings(database_url=database_url, _env_file=None)  # type: ignore[call-arg]
+
+
+@pytest.fixture(scope="session")
+def server_url(settings: Settings) -> Iterator[str]:
+    with running_server(settings) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+async def database(settings: Settings) -> AsyncIterator[Database]:
+    """Direct access to the server's database, for checks the API cannot show (encryption)."""
+    db = Database(settings.database_url)
+    yield db
+    await db.dispose()
+
+
+@pytest.fixture(scope="session")
+def box(settings: Settings) -> SecretBox:
+    return SecretBox(settings.encryption_key.get_secret_value())
+
+
+async def token_for(server_url: str, client_id: str, secret: str) -> str:
+    async with httpx.AsyncClient(base_url=server_url) as http:
+        answer = await http.post(
+            "/oauth2/token", data={"grant_type": "client_credentials"}, auth=(client_id, secret)
+        )
+    answer.raise_for_status()
+    return str(answer.json()["access_token"])
+
+
+@pytest.fixture
+async def make_client(
+    server_url: str, database: Database, box: SecretBox
+) -> AsyncIterator[ClientFactory]:
+    """Builds API clients: ``await make_client(permissions=[...], tenant=...)`` gives an
+    ``httpx.AsyncClient`` on the API base path, authenticated as a new client of that tenant
+    (a new tenant unless named)."""
+    opened: list[httpx.AsyncClient] = []
+
+    async def build(
+        *, permissions: list[str] | None = None, tenant: str | None = None
+    ) -> httpx.AsyncClient:
+        async with database.session() as session:
+            created = await identity.create_client(
+                session,
+                name="test",
+                tenant=tenant or f"t-{uuid.uuid4().hex}",
+                permissions=permissions,
+                box=box,
+            )
+        token = await token_for(server_url, created.client_id, created.client_secret)
+        client = httpx.AsyncClient(
+            base_url=server_url + API_BASE,
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=30,
+        )
+        client.tenant = created.tenant  # type: ignore[attr-defined]
+        opened.append(client)
+        return client
+
+    yield build
+    for client in opened:
+        await client.aclose()
+
+
+@pytest.fixture
+async def api(make_client: ClientFactory) -> httpx.AsyncClient:
+    """A client with every permission, in a tenant of its own."""
+    return await make_client()
+
+
+@pytest.fixture
+async def other_tenant(make_client: ClientFactory) -> httpx.AsyncClient:
+    """A client with every permission in another tenant: must never see ``api``'s objects."""
+    return await make_client()
+
+
+@pytest.fixture
+async def anonymous(server_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=server_url + API_BASE, timeout=30) as client:
+        yield client
+
+
+@pytest.fixture
+def data_dir() -> Path:
+    return Path(__file__).parent / "data"

@@ -12,7 +12,7 @@ from convhub.accounts.router import router as accounts_router
 from convhub.authentications.router import router as authentications_router
 from convhub.channels.router import router as channels_router
 from convhub.client_applications.router import router as client_applications_router
-from convhub.core import error_handlers, openapi
+from convhub.core import error_handlers, logging, openapi
 from convhub.core.runtime import Runtime
 from convhub.core.settings import Settings, get_settings
 from convhub.identity.router import router as identity_router
@@ -33,6 +33,7 @@ CONFIG_ROUTERS = (
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    logging.configure(settings.log_level)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -1,0 +1,78 @@
+"""Checks on URLs this service will call: role callbacks, OAuth2 token endpoints (DECISIONS §8).
+
+Only what the URL itself says is checked, at configuration time: no DNS lookup here (a name can
+resolve differently at delivery time, so the delivery client must check the address it connects
+to as well). A host written as an IP address that is not globally routable (loopback, private,
+shared, link-local such as the cloud metadata 169.254.169.254, reserved, multicast, unspecified)
+is refused, and so is ``localhost`` (and ``*.localhost``, RFC 6761 §6.3), unless the deployment
+allows private callbacks (``allow_private_callbacks``).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from urllib.parse import urlsplit
+
+from convhub.core.errors import InvalidValue
+
+_SCHEMES = frozenset({"http", "https"})
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+def _literal_ip(host: str) -> IPAddress | None:
+    """The address ``host`` denotes when it is an IP literal, in any form a resolver accepts."""
+    try:
+        return ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    try:
+        # inet_aton reads the short and numeric forms getaddrinfo accepts without any DNS:
+        # "127.1", "2130706433", "0x7f.0.0.1" all mean 127.0.0.1.
+        return ipaddress.IPv4Address(socket.inet_aton(host))
+    except (OSError, ValueError):
+        return None
+
+
+def _is_private(address: IPAddress) -> bool:
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    # `is_global` is also false for shared address space (100.64.0.0/10, carrier-grade NAT).
+    return (
+        not address.is_global
+        or address.is_loopback
+        or address.is_private
+        or address.is_link_local
+        or address.is_reserved
+        or address.is_multicast
+        or address.is_unspecified
+    )
+
+
+def _is_local_name(host: str) -> bool:
+    name = host.rstrip(".").lower()
+    return name == "localhost" or name.endswith(".localhost")
+
+
+def check_callback_url(url: str, *, attribute: str, allow_private: bool) -> None:
+    """Raise :class:`InvalidValue` (400-152) naming ``attribute`` unless ``url`` is an http(s)
+    URL with a host this service may call."""
+    if any(char.isspace() or ord(char) < 0x20 for char in url):
+        raise InvalidValue(attribute, "the URL must not contain whitespace or control characters")
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number in range
+    except ValueError as exc:
+        raise InvalidValue(attribute, "not a valid URL") from exc
+    if parts.scheme.lower() not in _SCHEMES:
+        raise InvalidValue(attribute, "the URL must start with http:// or https://")
+    host = parts.hostname
+    if not host:
+        raise InvalidValue(attribute, "the URL must name a host")
+    if allow_private:
+        return
+    address = _literal_ip(host)
+    if _is_local_name(host) or (address is not None and _is_private(address)):
+        raise InvalidValue(
+            attribute, "the URL's host is a loopback, private, link-local or reserved address"
+        )

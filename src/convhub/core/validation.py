@@ -90,7 +90,9 @@ def _map(error: Any, path: str, loc: tuple[Any, ...]) -> ApiError:  # noqa: PLR0
     if kind in {"literal_error", "enum"}:
         expected = str(ctx.get("expected", ""))
         return UnallowedValue(path, [v.strip().strip("'") for v in expected.replace(" or ", ",").split(",")])
-    is_id = bool(loc) and loc[-1] == "id"
+    # ObjectId is exactly 36 characters: a wrong length is a format error, not "too long".
+    limit = ctx.get("max_length", ctx.get("min_length"))
+    is_id = bool(loc) and loc[-1] == "id" and limit == _ID_LENGTH
     if is_id and kind in {"string_too_short", "string_too_long"}:
         return PatternMismatch(path, f"a string of exactly {_ID_LENGTH} characters")
     if kind == "string_too_long":

@@ -11,7 +11,11 @@ from typing import Any
 
 import httpx
 
-ICON = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+# A 1x1 PNG.
+ICON = (
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QD"
+    "wADhgGAWjR9awAAAABJRU5ErkJggg=="
+)
 
 
 def unique(prefix: str) -> str:
@@ -130,7 +134,12 @@ def channel(**overrides: Any) -> dict[str, Any]:
 
 
 def orchestration(
-    *, bot_app: str | None, bot_participant: str | None, agent_app: str, customer_app: str, **overrides: Any
+    *,
+    bot_app: str | None,
+    bot_participant: str | None,
+    agent_app: str,
+    customer_app: str,
+    **overrides: Any,
 ) -> dict[str, Any]:
     applications: dict[str, Any] = {"customerConfiguration": {"customer": {"id": customer_app}}}
     if bot_app and bot_participant:
@@ -146,8 +155,12 @@ def orchestration(
         }
     else:
         applications["agentConfiguration"] = {"agents": [{"id": agent_app}]}
-    body = {"name": unique("orch"), "description": "Created for Custom channel", "active": True,
-            "applications": applications}
+    body = {
+        "name": unique("orch"),
+        "description": "Created for Custom channel",
+        "active": True,
+        "applications": applications,
+    }
     return {**body, **overrides}
 
 
@@ -190,8 +203,12 @@ class Chain:
 async def create_chain(api: httpx.AsyncClient) -> Chain:
     """Every kind of object, each referencing the previous ones, as a real setup would."""
     auth = await create(api, "/authentications", basic_authentication())
-    customer = await create(api, "/clientapplications", client_application(role("customer", authentication_id=auth)))
-    bot = await create(api, "/clientapplications", client_application(role("custom_bot", authentication_id=auth)))
+    customer = await create(
+        api, "/clientapplications", client_application(role("customer", authentication_id=auth))
+    )
+    bot = await create(
+        api, "/clientapplications", client_application(role("custom_bot", authentication_id=auth))
+    )
     agent = await create(api, "/clientapplications", client_application(role("custom_agent")))
     part = await create(api, "/participants", participant(bot))
     chan = await create(api, "/channels", channel())

@@ -28,9 +28,7 @@ def running_server(settings: Settings, app: FastAPI | None = None) -> Iterator[s
         app or create_app(settings), log_level="warning", lifespan="on", access_log=False
     )
     server = uvicorn.Server(config)
-    thread = threading.Thread(
-        target=lambda: asyncio.run(server.serve(sockets=[sock])), daemon=True
-    )
+    thread = threading.Thread(target=lambda: asyncio.run(server.serve(sockets=[sock])), daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
     while not server.started:

@@ -15,7 +15,7 @@ def serving_json(documents: dict[str, Any]) -> Iterator[str]:
     """Serve ``documents`` (path → JSON body) on 127.0.0.1; yields the base URL."""
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        def do_GET(self) -> None:
             if self.path not in documents:
                 self.send_error(404)
                 return
@@ -26,7 +26,7 @@ def serving_json(documents: dict[str, Any]) -> Iterator[str]:
             self.end_headers()
             self.wfile.write(body)
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: Any) -> None:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

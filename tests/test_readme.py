@@ -15,18 +15,35 @@ README = Path(__file__).resolve().parents[1] / "README.md"
 
 
 def walkthrough() -> str:
-    block = re.search(r"<!-- walkthrough:start -->\n```sh\n(.*?)```\n<!-- walkthrough:end -->", README.read_text(), re.S)
+    block = re.search(
+        r"<!-- walkthrough:start -->\n```sh\n(.*?)```\n<!-- walkthrough:end -->",
+        README.read_text(),
+        re.S,
+    )
     assert block, "the README lost its walk-through markers"
     return block.group(1)
 
 
 async def test_walkthrough_creates_an_account(server_url, database, box):
     async with database.session() as session:
-        admin = await identity.create_client(session, name="admin", tenant=f"readme-{uuid.uuid4().hex}", permissions=None, box=box)
-    env = {**os.environ, "HUB": server_url, "CLIENT_ID": admin.client_id, "CLIENT_SECRET": admin.client_secret}
+        admin = await identity.create_client(
+            session, name="admin", tenant=f"readme-{uuid.uuid4().hex}", permissions=None, box=box
+        )
+    env = {
+        **os.environ,
+        "HUB": server_url,
+        "CLIENT_ID": admin.client_id,
+        "CLIENT_SECRET": admin.client_secret,
+    }
     process = await asyncio.create_subprocess_exec(
-        "bash", "-euo", "pipefail", "-c", walkthrough(),
-        env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        "bash",
+        "-euo",
+        "pipefail",
+        "-c",
+        walkthrough(),
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
     out, err = await process.communicate()
     assert process.returncode == 0, err.decode()

@@ -76,7 +76,9 @@ class TestContractExamples:
         answer = await api.post(RESOURCE[resource], json=body)
         assert answer.status_code == 201, answer.text
         got = (await api.get(f"{RESOURCE[resource]}/{answer.json()['id']}")).json()
-        assert got["name" if "name" in body else "type"] == body["name" if "name" in body else "type"]
+        assert (
+            got["name" if "name" in body else "type"] == body["name" if "name" in body else "type"]
+        )
 
     @pytest.mark.parametrize(("resource", "example"), _cases("put"))
     async def test_update_example_is_accepted(self, api, chain, resource, example):
@@ -90,7 +92,9 @@ class TestContractExamples:
         }[resource]
         body = _real(resource, EXAMPLES[f"put_{resource}"][example], chain)
         if resource == "client_application":
-            body["roles"][0]["name"] = "custom_bot"  # the bot app must stay a bot for the orchestration
+            body["roles"][0]["name"] = (
+                "custom_bot"  # the bot app must stay a bot for the orchestration
+            )
         answer = await api.put(f"{RESOURCE[resource]}/{target}", json=body)
         assert answer.status_code == 204, answer.text
 
@@ -139,13 +143,17 @@ class TestSeedAccountCurls:
         assert status == 200
         assert json.loads(body)["name"] == "order_account"
         modified = json.loads(body)["modified"]
-        status, body = await _curl(real(commands[3], **by_id, **{"2021-03-28T14:29:01.516Z": modified}))
+        status, body = await _curl(
+            real(commands[3], **by_id, **{"2021-03-28T14:29:01.516Z": modified})
+        )
         assert status == 204, body
         status, _ = await _curl(real(commands[4], **by_id))
         assert status == 204
         assert (await api.get(f"/accounts/{account_id}")).status_code == 404
 
-    async def test_the_put_with_the_pages_stale_modified_is_a_conflict(self, api, server_url, chain):
+    async def test_the_put_with_the_pages_stale_modified_is_a_conflict(
+        self, api, server_url, chain
+    ):
         token = api.headers["Authorization"].removeprefix("Bearer ")
         put = _seed_curls()[3]
         for old, new in {
@@ -159,4 +167,3 @@ class TestSeedAccountCurls:
         status, body = await _curl(put)
         assert status == 409
         assert json.loads(body)["code"] == "409-100"
-

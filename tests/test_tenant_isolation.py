@@ -37,7 +37,10 @@ class TestAnotherTenantsObject:
         object_id = getattr(chain, field)
         answer = await other_tenant.get(f"{PATHS[field]}/{object_id}")
         assert answer.status_code == 404
-        assert answer.json() == {"code": "404-101", "developerMessage": f"The following id does not exist: {object_id}"}
+        assert answer.json() == {
+            "code": "404-101",
+            "developerMessage": f"The following id does not exist: {object_id}",
+        }
 
     async def test_replace_is_not_found_and_changes_nothing(self, api, chain, other_tenant, field):
         object_id = getattr(chain, field)
@@ -57,7 +60,8 @@ class TestAnotherTenantsObject:
         assert answer.json()["code"] == "404-101"
         assert (await api.get(path)).status_code == 200
 
-    async def test_never_listed(self, chain, other_tenant, field):
+    @pytest.mark.usefixtures("chain")
+    async def test_never_listed(self, other_tenant, field):
         path = PATHS[field]
         listed = (await other_tenant.get(path, params={"$pagesize": 100})).json()
         assert listed["paginationInfo"]["count"] == 0
@@ -65,8 +69,13 @@ class TestAnotherTenantsObject:
 
 
 class TestReferencesAcrossTenants:
-    async def test_account_cannot_use_another_tenants_channel_and_orchestration(self, chain, other_tenant):
-        answer = await other_tenant.post("/accounts", json=account(channel_id=chain.channel, orchestration_id=chain.orchestration))
+    async def test_account_cannot_use_another_tenants_channel_and_orchestration(
+        self, chain, other_tenant
+    ):
+        answer = await other_tenant.post(
+            "/accounts",
+            json=account(channel_id=chain.channel, orchestration_id=chain.orchestration),
+        )
         assert answer.status_code == 400
         assert answer.json()["code"] == "400-194"
         assert "channel.id" in answer.json()["developerMessage"]
@@ -76,7 +85,12 @@ class TestReferencesAcrossTenants:
         assert answer.json()["code"] == "400-194"
 
     async def test_orchestration_cannot_use_another_tenants_applications(self, chain, other_tenant):
-        body = orchestration(bot_app=chain.bot_app, bot_participant=chain.participant, agent_app=chain.agent_app, customer_app=chain.customer_app)
+        body = orchestration(
+            bot_app=chain.bot_app,
+            bot_participant=chain.participant,
+            agent_app=chain.agent_app,
+            customer_app=chain.customer_app,
+        )
         answer = await other_tenant.post("/orchestrations", json=body)
         assert answer.json()["code"] == "400-194"
 

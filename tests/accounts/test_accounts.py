@@ -1,4 +1,4 @@
-"""/accounts: the five operations and their rules (DECISIONS §2–§4)."""
+"""/accounts: the five operations and their rules (DECISIONS §2 to §4)."""
 
 from __future__ import annotations
 
@@ -21,14 +21,23 @@ class TestCreate:
     async def test_created_and_read_back(self, api, body):
         new_id = await create(api, "/accounts", body)
         got = (await api.get(f"/accounts/{new_id}")).json()
-        assert got["id"] == new_id and len(new_id) == 36
+        assert got["id"] == new_id
+        assert len(new_id) == 36
         assert {k: got[k] for k in body} == body
         assert got["active"] is True
         assert got["created"] == got["modified"]
-        assert got["created"][-1] == "Z" and got["created"][19] == "."
+        assert got["created"][-1] == "Z"
+        assert got["created"][19] == "."
 
     async def test_defaults_are_filled_in(self, api, body):
-        minimal = with_value(body, "chatConfigurations", {"orchestration": body["chatConfigurations"]["orchestration"], "entryPoint": {"id": "7"}})
+        minimal = with_value(
+            body,
+            "chatConfigurations",
+            {
+                "orchestration": body["chatConfigurations"]["orchestration"],
+                "entryPoint": {"id": "7"},
+            },
+        )
         new_id = await create(api, "/accounts", minimal)
         got = (await api.get(f"/accounts/{new_id}")).json()["chatConfigurations"]
         assert got == {
@@ -57,8 +66,16 @@ class TestCreate:
 
     @pytest.mark.parametrize(
         "attribute",
-        ["name", "address", "channel", "chatConfigurations", "chatConfigurations.entryPoint",
-         "chatConfigurations.orchestration", "chatConfigurations.entryPoint.id", "channel.id"],
+        [
+            "name",
+            "address",
+            "channel",
+            "chatConfigurations",
+            "chatConfigurations.entryPoint",
+            "chatConfigurations.orchestration",
+            "chatConfigurations.entryPoint.id",
+            "channel.id",
+        ],
     )
     async def test_missing_attribute(self, api, body, attribute):
         answer = await api.post("/accounts", json=without(body, attribute))
@@ -99,12 +116,14 @@ class TestCreate:
         assert (await api.get("/accounts")).json()["paginationInfo"]["count"] == 1  # the chain's
 
     async def test_enum_error_lists_the_allowed_values(self, api, body):
-        answer = await api.post("/accounts", json=with_value(body, "chatConfigurations.onAgentUnavailability", "x"))
+        answer = await api.post(
+            "/accounts", json=with_value(body, "chatConfigurations.onAgentUnavailability", "x")
+        )
         assert "off_hours" in answer.json()["developerMessage"]
         assert "retain_and_retry" in answer.json()["developerMessage"]
 
-    @pytest.mark.parametrize(("attribute", "target"), [("channel.id", "channel"), ("chatConfigurations.orchestration.id", "orchestration")])
-    async def test_unknown_reference(self, api, body, attribute, target):
+    @pytest.mark.parametrize("attribute", ["channel.id", "chatConfigurations.orchestration.id"])
+    async def test_unknown_reference(self, api, body, attribute):
         missing_id = "00000000-0000-0000-0000-000000000000"
         answer = await api.post("/accounts", json=with_value(body, attribute, missing_id))
         assert answer.status_code == 400
@@ -112,7 +131,9 @@ class TestCreate:
         assert attribute in answer.json()["developerMessage"]
 
     async def test_reference_of_the_wrong_kind(self, api, body, chain):
-        answer = await api.post("/accounts", json=with_value(body, "channel.id", chain.orchestration))
+        answer = await api.post(
+            "/accounts", json=with_value(body, "channel.id", chain.orchestration)
+        )
         assert answer.json()["code"] == "400-194"
 
     async def test_duplicate_name(self, api, body):
@@ -150,7 +171,7 @@ class TestGet:
 
 
 class TestReplace:
-    async def test_replace_everything(self, api, chain, body):
+    async def test_replace_everything(self, api, body):
         new_id = await create(api, "/accounts", body)
         changed = with_value(body, "chatConfigurations.onAgentUnavailability", "retain_and_retry")
         changed["description"] = "now with a description"
@@ -167,25 +188,35 @@ class TestReplace:
 
     async def test_stale_modified(self, api, body):
         new_id = await create(api, "/accounts", body)
-        answer = await api.put(f"/accounts/{new_id}", json={**body, "name": "x", "modified": "2021-03-28T14:29:01.516Z"})
+        answer = await api.put(
+            f"/accounts/{new_id}",
+            json={**body, "name": "x", "modified": "2021-03-28T14:29:01.516Z"},
+        )
         assert answer.status_code == 409
         assert answer.json() == {
             "code": "409-100",
-            "developerMessage": f"Last modified date provided in the request body for the following account do not match: {new_id}",
+            "developerMessage": "Last modified date provided in the request body for the "
+            f"following account do not match: {new_id}",
         }
         assert (await api.get(f"/accounts/{new_id}")).json()["name"] == body["name"]
 
     async def test_current_modified_then_stale(self, api, body):
         new_id = await create(api, "/accounts", body)
         modified = (await api.get(f"/accounts/{new_id}")).json()["modified"]
-        assert (await api.put(f"/accounts/{new_id}", json={**body, "modified": modified})).status_code == 204
+        assert (
+            await api.put(f"/accounts/{new_id}", json={**body, "modified": modified})
+        ).status_code == 204
         again = await api.put(f"/accounts/{new_id}", json={**body, "modified": modified})
         assert again.status_code == 409
 
     async def test_modified_with_an_offset_is_the_same_instant(self, api, body):
         new_id = await create(api, "/accounts", body)
         modified = (await api.get(f"/accounts/{new_id}")).json()["modified"]
-        assert (await api.put(f"/accounts/{new_id}", json={**body, "modified": modified.replace("Z", "+00:00")})).status_code == 204
+        assert (
+            await api.put(
+                f"/accounts/{new_id}", json={**body, "modified": modified.replace("Z", "+00:00")}
+            )
+        ).status_code == 204
 
     async def test_bad_modified(self, api, body):
         new_id = await create(api, "/accounts", body)
@@ -206,7 +237,10 @@ class TestReplace:
     async def test_unknown_reference_changes_nothing(self, api, body):
         new_id = await create(api, "/accounts", body)
         before = (await api.get(f"/accounts/{new_id}")).json()
-        answer = await api.put(f"/accounts/{new_id}", json=with_value(body, "channel.id", "00000000-0000-0000-0000-000000000000"))
+        answer = await api.put(
+            f"/accounts/{new_id}",
+            json=with_value(body, "channel.id", "00000000-0000-0000-0000-000000000000"),
+        )
         assert answer.json()["code"] == "400-194"
         assert (await api.get(f"/accounts/{new_id}")).json() == before
 
@@ -218,7 +252,9 @@ class TestDelete:
 
     async def test_deleting_frees_the_channel_and_orchestration(self, api, chain):
         assert (await api.delete(f"/channels/{chain.channel}")).json()["code"] == "400-160"
-        assert (await api.delete(f"/orchestrations/{chain.orchestration}")).json()["code"] == "400-160"
+        assert (await api.delete(f"/orchestrations/{chain.orchestration}")).json()[
+            "code"
+        ] == "400-160"
         await api.delete(f"/accounts/{chain.account}")
         assert (await api.delete(f"/channels/{chain.channel}")).status_code == 204
         assert (await api.delete(f"/orchestrations/{chain.orchestration}")).status_code == 204

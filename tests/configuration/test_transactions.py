@@ -22,7 +22,8 @@ from tests.server import running_server
 POISON = {
     "sqlite": [
         "CREATE TEMP TABLE IF NOT EXISTS poison_parent (id INTEGER PRIMARY KEY)",
-        "CREATE TEMP TABLE IF NOT EXISTS poison_child (p INTEGER REFERENCES poison_parent (id) DEFERRABLE INITIALLY DEFERRED)",
+        "CREATE TEMP TABLE IF NOT EXISTS poison_child"
+        " (p INTEGER REFERENCES poison_parent (id) DEFERRABLE INITIALLY DEFERRED)",
         "INSERT INTO poison_child VALUES (1)",
     ],
     "postgresql": [
@@ -53,12 +54,15 @@ def failing_commit_server(settings):
 
 class TestFailedCommit:
     async def test_answers_500_and_stores_nothing(self, api, failing_commit_server):
-        async with httpx.AsyncClient(base_url=failing_commit_server + API_BASE, headers=api.headers) as broken:
+        async with httpx.AsyncClient(
+            base_url=failing_commit_server + API_BASE, headers=api.headers
+        ) as broken:
             answer = await broken.post("/authentications", json=basic_authentication())
             assert answer.status_code == 500
             assert answer.json() == {
                 "code": "500-100",
-                "developerMessage": "System is unable to process this request. Please contact your administrator.",
+                "developerMessage": "System is unable to process this request. "
+                "Please contact your administrator.",
             }
         listed = (await api.get("/authentications")).json()
         assert listed["paginationInfo"]["count"] == 0
@@ -77,7 +81,10 @@ class TestRaces:
         chain = await create_chain(api)
         await api.delete(f"/accounts/{chain.account}")
         creates = [
-            api.post("/accounts", json=account(channel_id=chain.channel, orchestration_id=chain.orchestration))
+            api.post(
+                "/accounts",
+                json=account(channel_id=chain.channel, orchestration_id=chain.orchestration),
+            )
             for _ in range(4)
         ]
         results = await asyncio.gather(api.delete(f"/channels/{chain.channel}"), *creates)
@@ -96,6 +103,12 @@ class TestRaces:
         auth_id = await create(api, "/authentications", body)
         modified = (await api.get(f"/authentications/{auth_id}")).json()["modified"]
         answers = await asyncio.gather(
-            *(api.put(f"/authentications/{auth_id}", json={**body, "description": f"v{i}", "modified": modified}) for i in range(5))
+            *(
+                api.put(
+                    f"/authentications/{auth_id}",
+                    json={**body, "description": f"v{i}", "modified": modified},
+                )
+                for i in range(5)
+            )
         )
         assert sorted(a.status_code for a in answers) == [204, 409, 409, 409, 409]

@@ -12,7 +12,14 @@ import yaml
 from convhub.core.security import permissions as perms
 
 CONTRACT = Path(__file__).resolve().parents[2] / "spec" / "conversationmgr-v3.openapi.yaml"
-RESOURCES = ["/authentications", "/clientapplications", "/participants", "/channels", "/orchestrations", "/accounts"]
+RESOURCES = [
+    "/authentications",
+    "/clientapplications",
+    "/participants",
+    "/channels",
+    "/orchestrations",
+    "/accounts",
+]
 SOME_ID = "7b6c5fff-036e-4a40-b68a-a67c592fc079"
 OPERATIONS = [
     (method, path)
@@ -55,7 +62,8 @@ class TestPublishedDocument:
             (method.upper(), path.removeprefix("/conversation/conversationmgr/v3"))
             for path, item in ours["paths"].items()
             for method in item
-            if path.startswith("/conversation/conversationmgr/v3/") and path.split("/")[4] in {r[1:] for r in RESOURCES}
+            if path.startswith("/conversation/conversationmgr/v3/")
+            and path.split("/")[4] in {r[1:] for r in RESOURCES}
         }
         assert published == set(OPERATIONS)
 
@@ -77,7 +85,10 @@ class TestEveryOperation:
         client = await make_client(permissions=[perms.INTERACTION_MANAGE, perms.INTERACTION_READ])
         answer = await client.request(method, _url(path), json={})
         assert answer.status_code == 403
-        assert answer.json() == {"code": "403-197", "developerMessage": "Not authorized to perform the action."}
+        assert answer.json() == {
+            "code": "403-197",
+            "developerMessage": "Not authorized to perform the action.",
+        }
 
     async def test_read_permission_reads_but_does_not_write(self, make_client, method, path):
         client = await make_client(permissions=[perms.READ])
@@ -97,7 +108,9 @@ class TestEveryOperation:
     async def test_user_message_only_when_asked(self, api, method, path):
         plain = await api.request(method, _url(path), params={"x": "1"})
         assert "userMessage" not in plain.json()
-        asked = await api.request(method, _url(path), params={"x": "1"}, headers={"X-egain-error-message": "yes"})
+        asked = await api.request(
+            method, _url(path), params={"x": "1"}, headers={"X-egain-error-message": "yes"}
+        )
         assert asked.json()["userMessage"]
         assert asked.json()["code"] == plain.json()["code"]
 
@@ -109,7 +122,9 @@ BODY_OPERATIONS = [(m, p) for m, p in OPERATIONS if m in {"POST", "PUT"}]
 class TestBodies:
     @pytest.mark.parametrize("content", [b"", b"{not json", b"[1, 2]", b'"text"', b"null"])
     async def test_body_that_is_not_a_json_object(self, api, method, path, content):
-        answer = await api.request(method, _url(path), content=content, headers={"Content-Type": "application/json"})
+        answer = await api.request(
+            method, _url(path), content=content, headers={"Content-Type": "application/json"}
+        )
         assert answer.status_code == 400
         assert answer.json()["code"] == "400-264"
 
@@ -123,7 +138,14 @@ class TestListParameters:
     @pytest.mark.parametrize("resource", RESOURCES)
     @pytest.mark.parametrize(
         ("name", "value"),
-        [("$pagesize", "0"), ("$pagesize", "101"), ("$pagesize", "ten"), ("$pagenum", "0"), ("$pagenum", "-1"), ("$pagenum", "1.5")],
+        [
+            ("$pagesize", "0"),
+            ("$pagesize", "101"),
+            ("$pagesize", "ten"),
+            ("$pagenum", "0"),
+            ("$pagenum", "-1"),
+            ("$pagenum", "1.5"),
+        ],
     )
     async def test_bad_value(self, api, resource, name, value):
         answer = await api.get(resource, params={name: value})
@@ -134,7 +156,10 @@ class TestListParameters:
     async def test_empty_list_keeps_its_key(self, api, resource):
         answer = await api.get(resource, params={"$pagesize": "100"})
         key = {"/clientapplications": "clientApplication"}.get(resource, resource[1:-1])
-        assert answer.json() == {"paginationInfo": {"count": 0, "pagenum": 1, "pagesize": 100}, key: []}
+        assert answer.json() == {
+            "paginationInfo": {"count": 0, "pagenum": 1, "pagesize": 100},
+            key: [],
+        }
 
 
 class TestUnknownRoutes:

@@ -54,8 +54,15 @@ async def tenant(database, box):
 
 def idp_token(key, *, tenant, roles, audience=AUDIENCE, issuer=ISSUER, expires_in=600):
     now = datetime.now(UTC)
-    claims = {"iss": issuer, "aud": audience, "sub": "svc-1", "org": tenant, "roles": roles,
-              "iat": now, "exp": now + timedelta(seconds=expires_in)}
+    claims = {
+        "iss": issuer,
+        "aud": audience,
+        "sub": "svc-1",
+        "org": tenant,
+        "roles": roles,
+        "iat": now,
+        "exp": now + timedelta(seconds=expires_in),
+    }
     return jwt.encode(claims, key, algorithm="RS256", headers={"kid": "key-1"})
 
 
@@ -65,7 +72,9 @@ class TestExternalTokens:
             return await http.get("/channels", headers={"Authorization": f"Bearer {token}"})
 
     async def test_valid_token_is_accepted_in_its_tenant(self, idp_server, signing_key, tenant):
-        answer = await self._get(idp_server, idp_token(signing_key, tenant=tenant, roles=[perms.READ]))
+        answer = await self._get(
+            idp_server, idp_token(signing_key, tenant=tenant, roles=[perms.READ])
+        )
         assert answer.status_code == 200, answer.text
         assert answer.json()["paginationInfo"]["count"] == 0
 
@@ -75,7 +84,11 @@ class TestExternalTokens:
             answer = await http.post(
                 "/authentications",
                 headers={"Authorization": f"Bearer {token}"},
-                json={"name": "n", "type": "basic", "basicAuth": {"username": "u", "password": "p"}},
+                json={
+                    "name": "n",
+                    "type": "basic",
+                    "basicAuth": {"username": "u", "password": "p"},
+                },
             )
         assert answer.status_code == 201
 
@@ -85,7 +98,8 @@ class TestExternalTokens:
         assert answer.json()["code"] == "403-197"
 
     @pytest.mark.parametrize(
-        "change", [{"audience": "someone-else"}, {"issuer": "https://evil.test/"}, {"expires_in": -60}]
+        "change",
+        [{"audience": "someone-else"}, {"issuer": "https://evil.test/"}, {"expires_in": -60}],
     )
     async def test_wrong_claims_are_refused(self, idp_server, signing_key, tenant, change):
         token = idp_token(signing_key, tenant=tenant, roles=[perms.READ], **change)
@@ -94,7 +108,9 @@ class TestExternalTokens:
         assert answer.json()["code"] == "401-104"
 
     async def test_unknown_tenant_is_refused(self, idp_server, signing_key):
-        answer = await self._get(idp_server, idp_token(signing_key, tenant="nobody", roles=[perms.READ]))
+        answer = await self._get(
+            idp_server, idp_token(signing_key, tenant="nobody", roles=[perms.READ])
+        )
         assert answer.status_code == 401
 
     async def test_key_not_in_the_jwks_is_refused(self, idp_server, tenant):

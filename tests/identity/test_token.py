@@ -34,7 +34,11 @@ async def http(server_url):
 class TestTokenEndpoint:
     async def test_basic_credentials(self, http, new_client):
         client = await new_client()
-        answer = await http.post("/oauth2/token", data={"grant_type": "client_credentials"}, auth=(client.client_id, client.client_secret))
+        answer = await http.post(
+            "/oauth2/token",
+            data={"grant_type": "client_credentials"},
+            auth=(client.client_id, client.client_secret),
+        )
         assert answer.status_code == 200
         body = answer.json()
         assert body["token_type"] == "Bearer"
@@ -84,7 +88,11 @@ class TestTokenEndpoint:
 
     async def test_wrong_secret(self, http, new_client):
         client = await new_client()
-        answer = await http.post("/oauth2/token", data={"grant_type": "client_credentials"}, auth=(client.client_id, "nope"))
+        answer = await http.post(
+            "/oauth2/token",
+            data={"grant_type": "client_credentials"},
+            auth=(client.client_id, "nope"),
+        )
         assert answer.status_code == 401
         assert answer.json()["error"] == "invalid_client"
         assert answer.headers["www-authenticate"].startswith("Basic")
@@ -96,19 +104,27 @@ class TestTokenEndpoint:
 
     async def test_garbled_basic_header(self, http):
         answer = await http.post(
-            "/oauth2/token", data={"grant_type": "client_credentials"}, headers={"Authorization": "Basic !!!"}
+            "/oauth2/token",
+            data={"grant_type": "client_credentials"},
+            headers={"Authorization": "Basic !!!"},
         )
         assert answer.json()["error"] == "invalid_client"
 
     async def test_unsupported_grant(self, http, new_client):
         client = await new_client()
-        answer = await http.post("/oauth2/token", data={"grant_type": "password"}, auth=(client.client_id, client.client_secret))
+        answer = await http.post(
+            "/oauth2/token",
+            data={"grant_type": "password"},
+            auth=(client.client_id, client.client_secret),
+        )
         assert answer.status_code == 400
         assert answer.json()["error"] == "unsupported_grant_type"
 
     async def test_missing_grant(self, http, new_client):
         client = await new_client()
-        answer = await http.post("/oauth2/token", data={}, auth=(client.client_id, client.client_secret))
+        answer = await http.post(
+            "/oauth2/token", data={}, auth=(client.client_id, client.client_secret)
+        )
         assert answer.status_code == 400
         assert answer.json()["error"] == "invalid_request"
 
@@ -116,13 +132,21 @@ class TestTokenEndpoint:
         client = await new_client()
         async with database.session() as session:
             assert await identity.revoke_client(session, client.client_id)
-        answer = await http.post("/oauth2/token", data={"grant_type": "client_credentials"}, auth=(client.client_id, client.client_secret))
+        answer = await http.post(
+            "/oauth2/token",
+            data={"grant_type": "client_credentials"},
+            auth=(client.client_id, client.client_secret),
+        )
         assert answer.status_code == 401
 
 
 class TestBearerTokens:
     async def _token(self, http, client):
-        answer = await http.post("/oauth2/token", data={"grant_type": "client_credentials"}, auth=(client.client_id, client.client_secret))
+        answer = await http.post(
+            "/oauth2/token",
+            data={"grant_type": "client_credentials"},
+            auth=(client.client_id, client.client_secret),
+        )
         return answer.json()["access_token"]
 
     @pytest.mark.parametrize(
@@ -133,13 +157,23 @@ class TestBearerTokens:
         headers = {"Authorization": header} if header is not None else {}
         answer = await anonymous.get("/accounts", headers=headers)
         assert answer.status_code == 401
-        assert answer.json() == {"code": "401-104", "developerMessage": "Invalid or missing 'Authorization' header value."}
+        assert answer.json() == {
+            "code": "401-104",
+            "developerMessage": "Invalid or missing 'Authorization' header value.",
+        }
 
     async def test_expired(self, anonymous, settings, new_client):
         client = await new_client()
         past = datetime.now(UTC) - timedelta(hours=2)
         token = jwt.encode(
-            {"iss": settings.token_issuer, "sub": client.client_id, "tid": "x", "perm": list(perms.ALL), "iat": past, "exp": past + timedelta(hours=1)},
+            {
+                "iss": settings.token_issuer,
+                "sub": client.client_id,
+                "tid": "x",
+                "perm": list(perms.ALL),
+                "iat": past,
+                "exp": past + timedelta(hours=1),
+            },
             settings.token_signing_key.get_secret_value(),
             algorithm="HS256",
         )
@@ -150,7 +184,13 @@ class TestBearerTokens:
     async def test_forged_signature(self, anonymous, settings, new_client):
         client = await new_client()
         token = jwt.encode(
-            {"iss": settings.token_issuer, "sub": client.client_id, "tid": "x", "perm": list(perms.ALL), "exp": datetime.now(UTC) + timedelta(hours=1)},
+            {
+                "iss": settings.token_issuer,
+                "sub": client.client_id,
+                "tid": "x",
+                "perm": list(perms.ALL),
+                "exp": datetime.now(UTC) + timedelta(hours=1),
+            },
             "not-the-key-not-the-key-not-the-key-0123",
             algorithm="HS256",
         )
@@ -160,10 +200,16 @@ class TestBearerTokens:
     async def test_unsigned_token(self, anonymous, settings, new_client):
         client = await new_client()
         header = base64.urlsafe_b64encode(b'{"alg":"none","typ":"JWT"}').rstrip(b"=").decode()
-        claims = base64.urlsafe_b64encode(
-            f'{{"iss":"{settings.token_issuer}","sub":"{client.client_id}","tid":"x","exp":9999999999}}'.encode()
-        ).rstrip(b"=").decode()
-        answer = await anonymous.get("/accounts", headers={"Authorization": f"Bearer {header}.{claims}."})
+        claims = (
+            base64.urlsafe_b64encode(
+                f'{{"iss":"{settings.token_issuer}","sub":"{client.client_id}","tid":"x","exp":9999999999}}'.encode()
+            )
+            .rstrip(b"=")
+            .decode()
+        )
+        answer = await anonymous.get(
+            "/accounts", headers={"Authorization": f"Bearer {header}.{claims}."}
+        )
         assert answer.json()["code"] == "401-104"
 
     async def test_revoked_client_token_refused(self, http, anonymous, new_client, database):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, StrictBool, StrictStr
+from pydantic import Field, StrictBool, StrictFloat, StrictStr
 
 from convhub.core.schemas import (
     Active,
@@ -18,7 +18,6 @@ from convhub.core.schemas import (
     RequestModel,
     Timestamp,
 )
-from pydantic import StrictFloat
 
 
 class CaseManagement(RequestModel):

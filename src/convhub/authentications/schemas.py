@@ -49,7 +49,9 @@ class AuthenticationCreate(RequestModel):
 
     @model_validator(mode="after")
     def _one_of(self) -> Self:
-        wanted, other = ("oauth2", "basicAuth") if self.type == "oauth2" else ("basicAuth", "oauth2")
+        wanted, other = (
+            ("oauth2", "basicAuth") if self.type == "oauth2" else ("basicAuth", "oauth2")
+        )
         if getattr(self, wanted) is None:
             raise missing(wanted)
         if getattr(self, other) is not None:

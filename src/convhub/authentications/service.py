@@ -21,14 +21,18 @@ def _secret_path(body: Body) -> tuple[str, str]:
     return SECRETS[body["type"]]
 
 
-async def rules(ctx: Context, body: Body, existing: ConfigObject | None, _resolve: Resolver) -> Body:
+async def rules(
+    ctx: Context, body: Body, existing: ConfigObject | None, _resolve: Resolver
+) -> Body:
     section, field = _secret_path(body)
     sealed = copy.deepcopy(body)
     value = body[section][field]
     if value == MASK:
         stored = existing.body.get(section, {}).get(field) if existing else None
         if stored is None:
-            raise InvalidValue(f"{section}.{field}", "the mask can only keep a secret already stored")
+            raise InvalidValue(
+                f"{section}.{field}", "the mask can only keep a secret already stored"
+            )
         sealed[section][field] = stored
     else:
         sealed[section][field] = ctx.runtime.box.seal(value)
@@ -39,7 +43,9 @@ def present(ctx: Context, body: Body) -> Body:
     section, field = _secret_path(body)
     shown = copy.deepcopy(body)
     stored = body[section][field]
-    shown[section][field] = MASK if ctx.runtime.settings.mask_secrets else ctx.runtime.box.open(stored)
+    shown[section][field] = (
+        MASK if ctx.runtime.settings.mask_secrets else ctx.runtime.box.open(stored)
+    )
     return shown
 
 

@@ -28,8 +28,8 @@ def list_model(spec: ResourceSpec) -> type[BaseModel]:
 
 def config_router(spec: ResourceSpec) -> APIRouter:
     router = APIRouter(prefix=spec.path, tags=[spec.tag])
-    CreateBody = Annotated[spec.create_model, Body()]  # type: ignore[name-defined]  # noqa: N806
-    ReplaceBody = Annotated[spec.replace_model, Body()]  # type: ignore[name-defined]  # noqa: N806
+    CreateBody = Annotated[spec.create_model, Body()]  # type: ignore[name-defined]
+    ReplaceBody = Annotated[spec.replace_model, Body()]  # type: ignore[name-defined]
 
     def op(name: str) -> dict[str, Any]:
         meta = spec.operations[name]
@@ -49,9 +49,7 @@ def config_router(spec: ResourceSpec) -> APIRouter:
             new_id = await service.create(ctx, spec, body)
         return Created(id=new_id)
 
-    @router.get(
-        "", response_model=list_model(spec), response_model_exclude_none=True, **op("list")
-    )
+    @router.get("", response_model=list_model(spec), response_model_exclude_none=True, **op("list"))
     async def list_all(caller: ConfigReader, page: PageDep, runtime: RuntimeDep) -> Any:
         async with runtime.db.session(write=False) as session:
             ctx = Context(session=session, tenant_id=caller.tenant_id, runtime=runtime)
@@ -62,14 +60,14 @@ def config_router(spec: ResourceSpec) -> APIRouter:
     @router.get(
         "/{id}", response_model=spec.read_model, response_model_exclude_none=True, **op("get")
     )
-    async def read(id: str, caller: ConfigReader, _: NoQuery, runtime: RuntimeDep) -> Any:  # noqa: A002
+    async def read(id: str, caller: ConfigReader, _: NoQuery, runtime: RuntimeDep) -> Any:
         async with runtime.db.session(write=False) as session:
             ctx = Context(session=session, tenant_id=caller.tenant_id, runtime=runtime)
             return await service.read(ctx, spec, id)
 
     @router.put("/{id}", status_code=status.HTTP_204_NO_CONTENT, **op("replace"))
     async def replace(
-        id: str,  # noqa: A002
+        id: str,
         caller: ConfigManager,
         _: NoQuery,
         runtime: RuntimeDep,
@@ -81,7 +79,7 @@ def config_router(spec: ResourceSpec) -> APIRouter:
         return Response(status_code=status.HTTP_204_NO_CONTENT)
 
     @router.delete("/{id}", status_code=status.HTTP_204_NO_CONTENT, **op("delete"))
-    async def remove(id: str, caller: ConfigManager, _: NoQuery, runtime: RuntimeDep) -> Response:  # noqa: A002
+    async def remove(id: str, caller: ConfigManager, _: NoQuery, runtime: RuntimeDep) -> Response:
         async with runtime.db.session() as session:
             ctx = Context(session=session, tenant_id=caller.tenant_id, runtime=runtime)
             await service.delete(ctx, spec, id)

@@ -64,7 +64,9 @@ async def _checked(
     return await spec.rules(ctx, body, existing, resolve)
 
 
-async def _ensure_unique(ctx: Context, spec: ResourceSpec, body: Body, except_id: str | None) -> str:
+async def _ensure_unique(
+    ctx: Context, spec: ResourceSpec, body: Body, except_id: str | None
+) -> str:
     name = str(body[spec.key_attribute])
     taken = await repository.name_taken(
         ctx.session, tenant_id=ctx.tenant_id, kind=spec.kind, name=name, except_id=except_id
@@ -96,7 +98,9 @@ async def create(ctx: Context, spec: ResourceSpec, data: BaseModel) -> str:
     return obj.id
 
 
-async def _existing(ctx: Context, spec: ResourceSpec, object_id: str, *, lock: bool) -> ConfigObject:
+async def _existing(
+    ctx: Context, spec: ResourceSpec, object_id: str, *, lock: bool
+) -> ConfigObject:
     check_id(object_id)
     obj = await repository.get(
         ctx.session, tenant_id=ctx.tenant_id, kind=spec.kind, object_id=object_id, for_update=lock
@@ -107,15 +111,24 @@ async def _existing(ctx: Context, spec: ResourceSpec, object_id: str, *, lock: b
 
 
 def present(ctx: Context, spec: ResourceSpec, obj: ConfigObject) -> dict[str, Any]:
-    return {"id": obj.id, **spec.present(ctx, obj.body), "created": obj.created, "modified": obj.modified}
+    return {
+        "id": obj.id,
+        **spec.present(ctx, obj.body),
+        "created": obj.created,
+        "modified": obj.modified,
+    }
 
 
 async def read(ctx: Context, spec: ResourceSpec, object_id: str) -> dict[str, Any]:
     return present(ctx, spec, await _existing(ctx, spec, object_id, lock=False))
 
 
-async def list_page(ctx: Context, spec: ResourceSpec, page: Page) -> tuple[int, list[dict[str, Any]]]:
-    total, rows = await repository.page(ctx.session, tenant_id=ctx.tenant_id, kind=spec.kind, page=page)
+async def list_page(
+    ctx: Context, spec: ResourceSpec, page: Page
+) -> tuple[int, list[dict[str, Any]]]:
+    total, rows = await repository.page(
+        ctx.session, tenant_id=ctx.tenant_id, kind=spec.kind, page=page
+    )
     return total, [present(ctx, spec, obj) for obj in rows]
 
 

@@ -56,7 +56,9 @@ def _cache(runtime: Runtime) -> _CallerCache:
     return cache
 
 
-async def _active_tenant(runtime: Runtime, key: str, lookup: Callable[[AsyncSession], Coroutine[Any, Any, str | None]]) -> str | None:
+async def _active_tenant(
+    runtime: Runtime, key: str, lookup: Callable[[AsyncSession], Coroutine[Any, Any, str | None]]
+) -> str | None:
     cache = _cache(runtime)
     hit, value = cache.get(key)
     if hit:
@@ -83,7 +85,10 @@ async def get_caller(request: Request, runtime: RuntimeDep) -> Caller:
                 client = await service.active_client(session, caller.client_id)
                 return client.tenant_id if client else None
 
-            if await _active_tenant(runtime, "client:" + caller.client_id, client_tenant) != caller.tenant_id:
+            if (
+                await _active_tenant(runtime, "client:" + caller.client_id, client_tenant)
+                != caller.tenant_id
+            ):
                 raise Unauthorized()
             return caller
         if runtime.external is None:

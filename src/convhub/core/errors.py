@@ -118,8 +118,7 @@ class UnallowedValue(BadRequest):
 
     def __init__(self, attribute: str, allowed: Iterable[str]) -> None:
         super().__init__(
-            f"Invalid value of attribute {attribute}, expected values are: "
-            f"[{', '.join(allowed)}]."
+            f"Invalid value of attribute {attribute}, expected values are: [{', '.join(allowed)}]."
         )
 
 

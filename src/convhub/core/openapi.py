@@ -50,7 +50,10 @@ WS_ERROR_COMMON: dict[str, Any] = {
 def responses_for(statuses: tuple[int, ...]) -> dict[int | str, dict[str, Any]]:
     """Error responses (>= 400) for the route decorator; the success code comes from the route."""
     return {
-        code: {"description": _DESCRIPTIONS[code], "content": {"application/json": {"schema": _ERROR_REF}}}
+        code: {
+            "description": _DESCRIPTIONS[code],
+            "content": {"application/json": {"schema": _ERROR_REF}},
+        }
         for code in statuses
         if code >= 400
     }

@@ -48,6 +48,8 @@ Description = Text1023
 # Ids are exactly 36 characters; a wrong length is a format error (400-414), see core.validation.
 ObjectId = Annotated[StrictStr, Field(min_length=36, max_length=36)]
 Active = StrictBool
+
+
 def _as_utc(value: datetime) -> datetime:
     # A timestamp without an offset is read as UTC, the contract's "time in GMT".
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

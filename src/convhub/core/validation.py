@@ -74,7 +74,7 @@ def api_error_from(errors: Sequence[Any]) -> ApiError:
     return _map(error, dotted(loc), loc)
 
 
-def _map(error: Any, path: str, loc: tuple[Any, ...]) -> ApiError:  # noqa: PLR0911
+def _map(error: Any, path: str, loc: tuple[Any, ...]) -> ApiError:
     kind: str = error["type"]
     ctx: dict[str, Any] = error.get("ctx") or {}
     if kind == "missing":
@@ -89,7 +89,9 @@ def _map(error: Any, path: str, loc: tuple[Any, ...]) -> ApiError:  # noqa: PLR0
         return UnknownAttribute(path)
     if kind in {"literal_error", "enum"}:
         expected = str(ctx.get("expected", ""))
-        return UnallowedValue(path, [v.strip().strip("'") for v in expected.replace(" or ", ",").split(",")])
+        return UnallowedValue(
+            path, [v.strip().strip("'") for v in expected.replace(" or ", ",").split(",")]
+        )
     # ObjectId is exactly 36 characters: a wrong length is a format error, not "too long".
     limit = ctx.get("max_length", ctx.get("min_length"))
     is_id = bool(loc) and loc[-1] == "id" and limit == _ID_LENGTH

@@ -61,20 +61,39 @@ async def token(request: Request, runtime: RuntimeDep) -> Any:
             return _oauth_error("invalid_request", "grant_type is required")
         return _oauth_error("unsupported_grant_type", "only client_credentials is supported")
     basic = _basic_credentials(request)
-    client_id, secret = basic or (str(form.get("client_id") or ""), str(form.get("client_secret") or ""))
+    client_id, secret = basic or (
+        str(form.get("client_id") or ""),
+        str(form.get("client_secret") or ""),
+    )
     if not client_id or not secret:
-        return _oauth_error("invalid_client", "client authentication failed", 401,
-                            **{"WWW-Authenticate": 'Basic realm="convhub"'})
+        return _oauth_error(
+            "invalid_client",
+            "client authentication failed",
+            401,
+            **{"WWW-Authenticate": 'Basic realm="convhub"'},
+        )
     async with runtime.db.session(write=False) as session:
         client = await service.authenticate(session, client_id=client_id, secret=secret)
     if client is None:
-        return _oauth_error("invalid_client", "client authentication failed", 401,
-                            **{"WWW-Authenticate": 'Basic realm="convhub"'})
+        return _oauth_error(
+            "invalid_client",
+            "client authentication failed",
+            401,
+            **{"WWW-Authenticate": 'Basic realm="convhub"'},
+        )
     granted = _granted(str(form.get("scope") or "") or None, client.permissions)
     if granted is None:
         return _oauth_error("invalid_scope", "the client may not ask for that scope")
     access_token, ttl = issue(
-        settings=runtime.settings, client_id=client.id, tenant_id=client.tenant_id, permissions=granted
+        settings=runtime.settings,
+        client_id=client.id,
+        tenant_id=client.tenant_id,
+        permissions=granted,
     )
-    body = {"access_token": access_token, "token_type": "Bearer", "expires_in": ttl, "scope": " ".join(granted)}
+    body = {
+        "access_token": access_token,
+        "token_type": "Bearer",
+        "expires_in": ttl,
+        "scope": " ".join(granted),
+    }
     return JSONResponse(body, headers=_NO_STORE)

@@ -38,7 +38,9 @@ async def ensure_tenant(session: AsyncSession, *, name: str, box: SecretBox) -> 
     """The tenant called ``name``, created (with its webhook signing secret) if it is new."""
     tenant = await repository.tenant_by_name(session, name)
     if tenant is None:
-        tenant = Tenant(id=str(uuid.uuid4()), name=name, signing_secret=box.seal(new_signing_secret()))
+        tenant = Tenant(
+            id=str(uuid.uuid4()), name=name, signing_secret=box.seal(new_signing_secret())
+        )
         repository.add(session, tenant)
         await session.flush()
     return tenant

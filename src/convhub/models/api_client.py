@@ -15,7 +15,9 @@ class ApiClient(Base):
     __tablename__ = "api_clients"
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
-    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="RESTRICT"), index=True)
+    tenant_id: Mapped[str] = mapped_column(
+        ForeignKey("tenants.id", ondelete="RESTRICT"), index=True
+    )
     name: Mapped[str] = mapped_column(String(255))
     secret_hash: Mapped[str] = mapped_column(String(128))
     permissions: Mapped[list[str]] = mapped_column(JsonDocument)

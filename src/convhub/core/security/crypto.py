@@ -27,7 +27,9 @@ class SecretBox:
         try:
             return self._fernet.decrypt(token.encode()).decode()
         except InvalidToken as exc:  # wrong key configured: say so instead of failing deep inside
-            raise RuntimeError("cannot decrypt a stored secret: check CONVHUB_ENCRYPTION_KEY") from exc
+            raise RuntimeError(
+                "cannot decrypt a stored secret: check CONVHUB_ENCRYPTION_KEY"
+            ) from exc
 
 
 def new_client_secret() -> str:

@@ -100,7 +100,10 @@ class ExternalVerifier:
                 algorithms=["RS256", "RS384", "RS512", "ES256", "ES384", "PS256"],
                 issuer=settings.oidc_issuer,
                 audience=settings.oidc_audience,
-                options={"require": ["exp", "sub"], "verify_aud": settings.oidc_audience is not None},
+                options={
+                    "require": ["exp", "sub"],
+                    "verify_aud": settings.oidc_audience is not None,
+                },
             )
         except jwt.PyJWTError as exc:
             raise InvalidTokenError(str(exc)) from exc

@@ -46,8 +46,10 @@ def upgrade() -> None:
         sa.Column("created", UTCDateTime(), nullable=False),
         sa.Column("revoked", UTCDateTime(), nullable=True),
         sa.ForeignKeyConstraint(
-            ["tenant_id"], ["tenants.id"],
-            name=op.f("fk_api_clients_tenant_id_tenants"), ondelete="RESTRICT",
+            ["tenant_id"],
+            ["tenants.id"],
+            name=op.f("fk_api_clients_tenant_id_tenants"),
+            ondelete="RESTRICT",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_api_clients")),
     )
@@ -62,8 +64,10 @@ def upgrade() -> None:
         sa.Column("created", UTCDateTime(), nullable=False),
         sa.Column("modified", UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
-            ["tenant_id"], ["tenants.id"],
-            name=op.f("fk_config_objects_tenant_id_tenants"), ondelete="RESTRICT",
+            ["tenant_id"],
+            ["tenants.id"],
+            name=op.f("fk_config_objects_tenant_id_tenants"),
+            ondelete="RESTRICT",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_config_objects")),
         sa.UniqueConstraint(
@@ -79,18 +83,20 @@ def upgrade() -> None:
         sa.Column("attribute", sa.String(255), nullable=False),
         sa.Column("target_id", sa.String(36), nullable=False),
         sa.ForeignKeyConstraint(
-            ["source_id"], ["config_objects.id"],
-            name=op.f("fk_config_references_source_id_config_objects"), ondelete="CASCADE",
+            ["source_id"],
+            ["config_objects.id"],
+            name=op.f("fk_config_references_source_id_config_objects"),
+            ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
-            ["target_id"], ["config_objects.id"],
-            name=op.f("fk_config_references_target_id_config_objects"), ondelete="RESTRICT",
+            ["target_id"],
+            ["config_objects.id"],
+            name=op.f("fk_config_references_target_id_config_objects"),
+            ondelete="RESTRICT",
         ),
         sa.PrimaryKeyConstraint("source_id", "attribute", name=op.f("pk_config_references")),
     )
-    op.create_index(
-        op.f("ix_config_references_target_id"), "config_references", ["target_id"]
-    )
+    op.create_index(op.f("ix_config_references_target_id"), "config_references", ["target_id"])
 
 
 def downgrade() -> None:

@@ -8,6 +8,7 @@ its one service call, so it is committed before the response is sent.
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Response, status
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, create_model
 
 from convhub.configuration import service
@@ -23,7 +24,8 @@ def list_model(spec: ResourceSpec) -> type[BaseModel]:
         "paginationInfo": (PaginationInfo, ...),
         spec.kind: (list[spec.read_model], ...),  # type: ignore[name-defined]
     }
-    return create_model(f"{spec.read_model.__name__}List", **fields)
+    name = spec.read_model.__name__.removesuffix("Read")
+    return create_model(f"{name}List", **fields)
 
 
 def config_router(spec: ResourceSpec) -> APIRouter:
@@ -49,21 +51,21 @@ def config_router(spec: ResourceSpec) -> APIRouter:
             new_id = await service.create(ctx, spec, body)
         return Created(id=new_id)
 
-    @router.get("", response_model=list_model(spec), response_model_exclude_none=True, **op("list"))
-    async def list_all(caller: ConfigReader, page: PageDep, runtime: RuntimeDep) -> Any:
+    # GETs declare their models for the OpenAPI document and answer the stored documents as they
+    # are (see service.present), so FastAPI does not validate them a second time.
+    @router.get("", response_model=list_model(spec), **op("list"))
+    async def list_all(caller: ConfigReader, page: PageDep, runtime: RuntimeDep) -> JSONResponse:
         async with runtime.db.session(write=False) as session:
             ctx = Context(session=session, tenant_id=caller.tenant_id, runtime=runtime)
             total, items = await service.list_page(ctx, spec, page)
         info = {"count": total, "pagenum": page.number, "pagesize": page.size}
-        return {"paginationInfo": info, spec.kind: items}
+        return JSONResponse({"paginationInfo": info, spec.kind: items})
 
-    @router.get(
-        "/{id}", response_model=spec.read_model, response_model_exclude_none=True, **op("get")
-    )
-    async def read(id: str, caller: ConfigReader, _: NoQuery, runtime: RuntimeDep) -> Any:
+    @router.get("/{id}", response_model=spec.read_model, **op("get"))
+    async def read(id: str, caller: ConfigReader, _: NoQuery, runtime: RuntimeDep) -> JSONResponse:
         async with runtime.db.session(write=False) as session:
             ctx = Context(session=session, tenant_id=caller.tenant_id, runtime=runtime)
-            return await service.read(ctx, spec, id)
+            return JSONResponse(await service.read(ctx, spec, id))
 
     @router.put("/{id}", status_code=status.HTTP_204_NO_CONTENT, **op("replace"))
     async def replace(

@@ -24,6 +24,7 @@ from convhub.core.errors import (
     ResourceInUse,
 )
 from convhub.core.pagination import Page
+from convhub.core.schemas import format_timestamp
 from convhub.models import ConfigObject
 
 _ID_LENGTH = 36
@@ -111,11 +112,13 @@ async def _existing(
 
 
 def present(ctx: Context, spec: ResourceSpec, obj: ConfigObject) -> dict[str, Any]:
+    """The object as the API shows it, ready for JSON. Stored bodies were validated on the way in
+    and are not validated again on the way out (a page of channels holds up to 50 MB of icons)."""
     return {
         "id": obj.id,
         **spec.present(ctx, obj.body),
-        "created": obj.created,
-        "modified": obj.modified,
+        "created": format_timestamp(obj.created),
+        "modified": format_timestamp(obj.modified),
     }
 
 

@@ -7,7 +7,7 @@ Scalars are strict: ``"30"`` is not a number and ``"true"`` is not a boolean, as
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
@@ -19,7 +19,10 @@ from pydantic import (
     StrictFloat,
     StrictInt,
     StrictStr,
+    model_validator,
 )
+
+from convhub.core.validation import invalid
 
 
 def format_timestamp(value: datetime) -> str:
@@ -33,9 +36,20 @@ def _number_out(value: float) -> int | float:
 
 
 class RequestModel(BaseModel):
-    """Base of every request body: unknown attributes are refused (400-420)."""
+    """Base of every request body: unknown attributes are refused (400-420), and so is ``null``
+    (400-152): the contract declares nothing nullable, and an optional attribute is one that is
+    left out."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nulls(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for key, value in data.items():
+                if value is None and key in cls.model_fields:
+                    raise invalid(key, "null is not a valid value")
+        return data
 
 
 class ResponseModel(BaseModel):

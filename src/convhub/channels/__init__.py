@@ -1,0 +1,1 @@
+"""Channels: restrictions on inbound and outbound messages, localized system messages."""

@@ -1,0 +1,1 @@
+"""Orchestrations: which bot, customer and agent applications take part in a conversation."""

@@ -78,8 +78,16 @@ def server_process(settings: Settings, *, log_path: Path) -> Iterator[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CONVHUB_")}
     env.update(settings_env(settings))
     command = [
-        sys.executable, "-m", "uvicorn", "--factory", "convhub.app:create_app",
-        "--fd", str(sock.fileno()), "--log-level", "warning", "--no-access-log",
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--factory",
+        "convhub.app:create_app",
+        "--fd",
+        str(sock.fileno()),
+        "--log-level",
+        "warning",
+        "--no-access-log",
     ]
     with log_path.open("wb") as log:
         process = subprocess.Popen(

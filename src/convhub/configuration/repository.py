@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 
 from sqlalchemy import delete, func, select
@@ -36,11 +37,17 @@ async def get_many(
     return {obj.id: obj for obj in (await session.execute(query)).scalars()}
 
 
+def name_hash(name: str) -> str:
+    return hashlib.sha256(name.encode()).hexdigest()
+
+
 async def name_taken(
     session: AsyncSession, *, tenant_id: str, kind: str, name: str, except_id: str | None
 ) -> bool:
     query = select(ConfigObject.id).where(
-        ConfigObject.tenant_id == tenant_id, ConfigObject.kind == kind, ConfigObject.name == name
+        ConfigObject.tenant_id == tenant_id,
+        ConfigObject.kind == kind,
+        ConfigObject.name_hash == name_hash(name),
     )
     if except_id is not None:
         query = query.where(ConfigObject.id != except_id)
@@ -73,14 +80,18 @@ async def first_referrer(session: AsyncSession, target_id: str) -> ConfigObject 
     return (await session.execute(query)).scalar_one_or_none()
 
 
-async def referrers(session: AsyncSession, *, target_id: str, kind: str) -> list[ConfigObject]:
-    """The ``kind`` objects that reference ``target_id``."""
+async def referrers(
+    session: AsyncSession, *, target_id: str, kind: str | None = None
+) -> list[ConfigObject]:
+    """The objects (of ``kind``, if given) that reference ``target_id``."""
     query = (
         select(ConfigObject)
         .join(ConfigReference, ConfigReference.source_id == ConfigObject.id)
-        .where(ConfigReference.target_id == target_id, ConfigObject.kind == kind)
+        .where(ConfigReference.target_id == target_id)
         .order_by(ConfigObject.created, ConfigObject.id)
     )
+    if kind is not None:
+        query = query.where(ConfigObject.kind == kind)
     return list((await session.execute(query)).scalars().unique())
 
 

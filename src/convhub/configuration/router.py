@@ -11,7 +11,7 @@ from fastapi import APIRouter, Body, Response, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, create_model
 
-from convhub.configuration import service
+from convhub.configuration import registry, service
 from convhub.configuration.spec import Context, ResourceSpec
 from convhub.core.dependencies import ConfigManager, ConfigReader, NoQuery, RuntimeDep
 from convhub.core.openapi import responses_for
@@ -29,6 +29,7 @@ def list_model(spec: ResourceSpec) -> type[BaseModel]:
 
 
 def config_router(spec: ResourceSpec) -> APIRouter:
+    registry.register(spec)
     router = APIRouter(prefix=spec.path, tags=[spec.tag])
     CreateBody = Annotated[spec.create_model, Body()]  # type: ignore[name-defined]
     ReplaceBody = Annotated[spec.replace_model, Body()]  # type: ignore[name-defined]

@@ -12,10 +12,12 @@ from typing import Any
 from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 
-from convhub.configuration import repository
+from convhub.configuration import registry, repository
 from convhub.configuration.spec import Body, Context, Reference, ResourceSpec
 from convhub.core.database import utcnow
 from convhub.core.errors import (
+    ApiError,
+    BreaksReferrer,
     DuplicateResource,
     ModifiedMismatch,
     NotFound,
@@ -89,7 +91,13 @@ async def create(ctx: Context, spec: ResourceSpec, data: BaseModel) -> str:
     name = await _ensure_unique(ctx, spec, body, None)
     now = utcnow()
     obj = ConfigObject(
-        tenant_id=ctx.tenant_id, kind=spec.kind, name=name, body=body, created=now, modified=now
+        tenant_id=ctx.tenant_id,
+        kind=spec.kind,
+        name=name,
+        name_hash=repository.name_hash(name),
+        body=body,
+        created=now,
+        modified=now,
     )
     ctx.session.add(obj)
     await _flush(ctx, spec, name)
@@ -142,13 +150,29 @@ async def replace(ctx: Context, spec: ResourceSpec, object_id: str, data: BaseMo
         raise ModifiedMismatch(spec.label, object_id)
     body = await _checked(ctx, spec, _to_body(data), obj)
     name = await _ensure_unique(ctx, spec, body, object_id)
-    obj.name, obj.body = name, body
+    obj.name, obj.name_hash, obj.body = name, repository.name_hash(name), body
     # Strictly later than before, so two writes in one millisecond still differ in `modified`.
     obj.modified = max(utcnow(), obj.modified + _ONE_MS)
     await _flush(ctx, spec, name)
     refs = [(ref.attribute, ref.target_id) for ref in spec.references(body)]
     await repository.set_references(ctx.session, source_id=obj.id, targets=refs)
     await ctx.session.flush()
+    await _recheck_referrers(ctx, spec, obj)
+
+
+async def _recheck_referrers(ctx: Context, spec: ResourceSpec, obj: ConfigObject) -> None:
+    """The objects naming ``obj`` were checked against its old version; check them again against
+    the new one (an orchestration whose bot application lost its ``custom_bot`` role)."""
+    for referrer in await repository.referrers(ctx.session, target_id=obj.id):
+        try:
+            await _checked(ctx, registry.spec_for(referrer.kind), referrer.body, referrer)
+        except ApiError as problem:
+            raise BreaksReferrer(
+                spec.label,
+                referrer=referrer.kind,
+                referrer_id=referrer.id,
+                problem=problem.developer_message,
+            ) from problem
 
 
 async def delete(ctx: Context, spec: ResourceSpec, object_id: str) -> None:

@@ -14,6 +14,7 @@ Every error a caller can see is an :class:`ApiError`; the code is eGain's ``<sta
     │   ├── PatternMismatch           400-414
     │   ├── InvalidValue              400-152
     │   ├── DuplicateResource         400-138
+    │   ├── BreaksReferrer            400-152
     │   ├── ReferenceNotFound         400-194
     │   └── ResourceInUse             400-160
     ├── Unauthorized (401-104)
@@ -49,12 +50,22 @@ class ApiError(Exception):
         self.user_message = user_message or developer_message
 
     def body(self, *, with_user_message: bool) -> dict[str, Any]:
-        body: dict[str, Any] = {"code": self.code, "developerMessage": self.developer_message}
+        # The contract caps these lengths (WSErrorCommon): long names and values are cut.
+        body: dict[str, Any] = {
+            "code": self.code,
+            "developerMessage": _cut(self.developer_message, 255),
+        }
         if self.details:
-            body["details"] = [{"key": k, "value": v} for k, v in self.details]
+            body["details"] = [
+                {"key": _cut(k, 255), "value": _cut(v, 255)} for k, v in self.details[:30]
+            ]
         if with_user_message:
-            body["userMessage"] = self.user_message
+            body["userMessage"] = _cut(self.user_message, 1024)
         return body
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 class BadRequest(ApiError):
@@ -168,6 +179,20 @@ class ResourceInUse(BadRequest):
             f"The {resource} {resource_id} cannot be deleted: it is referenced by "
             f"{used_by} {user_id}.",
             details=[(used_by, user_id)],
+        )
+
+
+class BreaksReferrer(BadRequest):
+    """A replace that would make an object referring to this one invalid (a bot application that
+    loses its ``custom_bot`` role while an orchestration names it as the bot)."""
+
+    code = "400-152"
+
+    def __init__(self, resource: str, *, referrer: str, referrer_id: str, problem: str) -> None:
+        super().__init__(
+            f"Invalid value: the {referrer} {referrer_id}, which references this {resource}, "
+            f"would no longer be valid: {problem}",
+            details=[(referrer, referrer_id)],
         )
 
 

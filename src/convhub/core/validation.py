@@ -87,6 +87,8 @@ def _map(error: Any, path: str, loc: tuple[Any, ...]) -> ApiError:
         return UnknownAttribute(_join(path, ctx["attribute"]))
     if kind == "extra_forbidden":
         return UnknownAttribute(path)
+    if kind in {"literal_error", "enum"} and not isinstance(error.get("input"), str):
+        return InvalidValue(path, "not a string")
     if kind in {"literal_error", "enum"}:
         expected = str(ctx.get("expected", ""))
         return UnallowedValue(

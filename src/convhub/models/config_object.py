@@ -22,15 +22,18 @@ class ConfigObject(Base):
 
     __tablename__ = "config_objects"
     __table_args__ = (
-        UniqueConstraint("tenant_id", "kind", "name"),
+        UniqueConstraint("tenant_id", "kind", "name_hash"),
         Index("ix_config_objects_listing", "tenant_id", "kind", "created", "id"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="RESTRICT"))
     kind: Mapped[str] = mapped_column(String(32))
-    # The per-tenant unique key: `name`, or `type` for channels (DECISIONS §2).
+    # The per-tenant unique key: `name`, or `type` for channels (DECISIONS §2). Uniqueness is
+    # enforced on its SHA-256, since an orchestration name has no length limit and a B-tree
+    # index entry cannot hold a long one.
     name: Mapped[str] = mapped_column(Text)
+    name_hash: Mapped[str] = mapped_column(String(64))
     body: Mapped[dict[str, Any]] = mapped_column(JsonDocument)
     created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     modified: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -60,6 +60,7 @@ def upgrade() -> None:
         sa.Column("tenant_id", sa.String(36), nullable=False),
         sa.Column("kind", sa.String(32), nullable=False),
         sa.Column("name", sa.Text(), nullable=False),
+        sa.Column("name_hash", sa.String(64), nullable=False),
         sa.Column("body", JSON_DOC, nullable=False),
         sa.Column("created", UTCDateTime(), nullable=False),
         sa.Column("modified", UTCDateTime(), nullable=False),
@@ -71,7 +72,10 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_config_objects")),
         sa.UniqueConstraint(
-            "tenant_id", "kind", "name", name=op.f("uq_config_objects_tenant_id_kind_name")
+            "tenant_id",
+            "kind",
+            "name_hash",
+            name=op.f("uq_config_objects_tenant_id_kind_name_hash"),
         ),
     )
     op.create_index(

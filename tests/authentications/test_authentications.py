@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 from sqlalchemy import select
 
 from convhub.models import ConfigObject
+from tests.conftest import API_BASE
 from tests.factories import (
     basic_authentication,
     client_application,
@@ -15,6 +17,7 @@ from tests.factories import (
     with_value,
     without,
 )
+from tests.server import running_server
 
 MASK = "********"
 
@@ -272,3 +275,20 @@ class TestDelete:
         assert answer.json()["code"] == "400-160"
         assert app in answer.json()["developerMessage"]
         assert (await api.get(f"/authentications/{auth}")).status_code == 200
+
+
+@pytest.fixture(scope="module")
+def unmasked_url(settings):
+    with running_server(settings.model_copy(update={"mask_secrets": False})) as url:
+        yield url
+
+
+class TestUnmaskedSetting:
+    """CONVHUB_MASK_SECRETS=false: GET shows the secrets in clear, as eGain's API does."""
+
+    async def test_get_shows_the_secret(self, api, unmasked_url):
+        new_id = await create(api, "/authentications", oauth2_authentication())
+        async with httpx.AsyncClient(base_url=unmasked_url + API_BASE, headers=api.headers) as http:
+            got = (await http.get(f"/authentications/{new_id}")).json()
+        assert got["oauth2"]["payload"].startswith('{ "clientId": "74513d54e112464e"')
+        assert (await api.get(f"/authentications/{new_id}")).json()["oauth2"]["payload"] == MASK

@@ -224,3 +224,14 @@ class TestBearerTokens:
         token = await self._token(http, await new_client())
         answer = await anonymous.get("/accounts", headers={"Authorization": f"bearer {token}"})
         assert answer.status_code == 200
+
+
+class TestClientSecrets:
+    async def test_only_a_hash_of_the_secret_is_stored(self, new_client, database):
+        from convhub.models import ApiClient
+
+        client = await new_client()
+        async with database.session(write=False) as session:
+            stored = await session.get(ApiClient, client.client_id)
+        assert client.client_secret not in (stored.secret_hash, stored.name)
+        assert len(stored.secret_hash) == 64

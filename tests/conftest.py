@@ -32,7 +32,8 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, _env_file=None)  # type: ignore[call-arg]
+    # No delivery worker here: the conversation tests start a hub of their own that delivers.
+    return Settings(database_url=database_url, run_worker=False, _env_file=None)  # type: ignore[call-arg]
 
 
 @pytest.fixture(scope="session")
@@ -105,6 +106,10 @@ async def make_client(
             timeout=30,
         )
         client.tenant = created.tenant  # type: ignore[attr-defined]
+        async with database.session(write=False) as session:
+            client.signing_secret = await identity.signing_secret(  # type: ignore[attr-defined]
+                session, tenant=created.tenant, box=box
+            )
         opened.append(client)
         return client
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -12,9 +14,11 @@ from convhub.accounts.router import router as accounts_router
 from convhub.authentications.router import router as authentications_router
 from convhub.channels.router import router as channels_router
 from convhub.client_applications.router import router as client_applications_router
+from convhub.conversations.router import router as conversations_router
 from convhub.core import error_handlers, logging, openapi
 from convhub.core.runtime import Runtime
 from convhub.core.settings import Settings, get_settings
+from convhub.delivery.worker import DeliveryWorker
 from convhub.identity.router import router as identity_router
 from convhub.orchestrations.router import router as orchestrations_router
 from convhub.participants.router import router as participants_router
@@ -39,9 +43,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = Runtime.build(settings)
         app.state.runtime = runtime
+        worker = DeliveryWorker(runtime) if settings.run_worker else None
+        task = asyncio.create_task(worker.run()) if worker else None
         try:
             yield
         finally:
+            if worker and task:
+                await worker.stop()
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             await runtime.db.dispose()
 
     app = FastAPI(
@@ -55,4 +66,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(identity_router)
     for router in CONFIG_ROUTERS:
         app.include_router(router, prefix=API_BASE)
+    app.include_router(conversations_router, prefix=API_BASE)
     return app

@@ -16,9 +16,13 @@ Every error a caller can see is an :class:`ApiError`; the code is eGain's ``<sta
     │   ├── DuplicateResource         400-138
     │   ├── BreaksReferrer            400-152
     │   ├── ReferenceNotFound         400-194
+    │   ├── MessageTypeNotAllowed     400-199
+    │   ├── SenderNotInConversation   400-240
+    │   ├── ConversationNotActive     400-630
     │   └── ResourceInUse             400-160
     ├── Unauthorized (401-104)
     ├── Forbidden (403-197)
+    ├── SenderMayNotStart (403-103)
     ├── NotFound (404-101)
     ├── ModifiedMismatch (409-100)
     └── InternalError (500-100)
@@ -196,6 +200,29 @@ class BreaksReferrer(BadRequest):
         )
 
 
+class MessageTypeNotAllowed(BadRequest):
+    code = "400-199"
+
+    def __init__(self, attribute: str, value: str) -> None:
+        super().__init__(f"Invalid value of attribute '{attribute}'='{value}'.")
+
+
+class SenderNotInConversation(BadRequest):
+    code = "400-240"
+
+    def __init__(self, conversation_id: str) -> None:
+        super().__init__(f"Sender is not part of following conversation :  {conversation_id}")
+
+
+class ConversationNotActive(BadRequest):
+    code = "400-630"
+
+    def __init__(self, conversation_id: str) -> None:
+        super().__init__(
+            f"Following conversation id is invalid, completed or expired : {conversation_id}."
+        )
+
+
 class Unauthorized(ApiError):
     status = 401
     code = "401-104"
@@ -210,6 +237,14 @@ class Forbidden(ApiError):
 
     def __init__(self) -> None:
         super().__init__("Not authorized to perform the action.")
+
+
+class SenderMayNotStart(ApiError):
+    status = 403
+    code = "403-103"
+
+    def __init__(self) -> None:
+        super().__init__("Sender is not allowed to start conversation.")
 
 
 class NotFound(ApiError):

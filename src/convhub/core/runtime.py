@@ -12,6 +12,7 @@ from convhub.core.database import Database
 from convhub.core.security.crypto import SecretBox
 from convhub.core.security.tokens import ExternalVerifier
 from convhub.core.settings import Settings
+from convhub.delivery.signal import Wakeup
 
 
 @dataclass
@@ -20,6 +21,8 @@ class Runtime:
     db: Database
     box: SecretBox
     external: ExternalVerifier | None = field(default=None)
+    # Set when deliveries were written: the worker of this process starts on them at once.
+    wakeup: Wakeup = field(default_factory=Wakeup)
 
     @classmethod
     def build(cls, settings: Settings) -> Runtime:

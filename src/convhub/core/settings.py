@@ -42,6 +42,23 @@ class Settings(BaseSettings):
 
     allow_private_callbacks: bool = False
 
+    # Conversations and delivery. Durations the contract gives in minutes (timeout,
+    # bypassVaDuration) use this many seconds per minute: tests shorten it, production keeps 60.
+    minute_seconds: float = Field(default=60.0, gt=0)
+    worker_concurrency: int = Field(default=64, ge=1, le=1000)
+    # Multiplies every retry delay (tests compress the 24-hour retry window with it).
+    retry_scale: float = Field(default=1.0, gt=0)
+    # Run the delivery worker inside `convhub serve` (`convhub worker` runs it alone).
+    run_worker: bool = True
+
+    # Notification mail when a message finally fails (DECISIONS §8); no host, no mail.
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = False
+    mail_from: str = "convhub@localhost"
+
     log_level: str = "INFO"
 
 

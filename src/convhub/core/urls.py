@@ -34,19 +34,23 @@ def _literal_ip(host: str) -> IPAddress | None:
         return None
 
 
-def _is_private(address: IPAddress) -> bool:
+def private_address_kind(address: IPAddress) -> str | None:
+    """What makes ``address`` one this service must not call ("loopback", "private", ...), or
+    ``None`` for a globally routable address. Shared with the delivery client, which checks the
+    address it connects to (:mod:`convhub.delivery.client`)."""
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
         address = address.ipv4_mapped
-    # `is_global` is also false for shared address space (100.64.0.0/10, carrier-grade NAT).
-    return (
-        not address.is_global
-        or address.is_loopback
-        or address.is_private
-        or address.is_link_local
-        or address.is_reserved
-        or address.is_multicast
-        or address.is_unspecified
+    kinds = (
+        ("unspecified", address.is_unspecified),
+        ("loopback", address.is_loopback),
+        ("link-local", address.is_link_local),
+        ("multicast", address.is_multicast),
+        ("private", address.is_private),
+        ("reserved", address.is_reserved),
+        # `is_global` is also false for shared address space (100.64.0.0/10, carrier-grade NAT).
+        ("not globally routable (such as shared 100.64.0.0/10)", not address.is_global),
     )
+    return next((kind for kind, matches in kinds if matches), None)
 
 
 def _is_local_name(host: str) -> bool:
@@ -72,7 +76,7 @@ def check_callback_url(url: str, *, attribute: str, allow_private: bool) -> None
     if allow_private:
         return
     address = _literal_ip(host)
-    if _is_local_name(host) or (address is not None and _is_private(address)):
+    if _is_local_name(host) or (address is not None and private_address_kind(address)):
         raise InvalidValue(
             attribute, "the URL's host is a loopback, private, link-local or reserved address"
         )

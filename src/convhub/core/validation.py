@@ -1,8 +1,8 @@
 """Pydantic validation errors turned into eGain's codes (DECISIONS §4).
 
 The first problem found is reported. Model validators that enforce rules the schema cannot say
-(a ``oneOf``, "required if the other is absent") raise :func:`missing` or :func:`invalid` so
-their errors map to the same codes.
+(a ``oneOf``, "required if the other is absent") raise :func:`missing`, :func:`invalid`,
+:func:`unknown` or :func:`unallowed` so their errors map to the same codes.
 """
 
 from __future__ import annotations
@@ -26,6 +26,8 @@ from convhub.core.errors import (
 _MISSING = "convhub_missing"
 _INVALID = "convhub_invalid"
 _UNKNOWN = "convhub_unknown"
+_UNALLOWED = "convhub_unallowed"
+_OURS = {_MISSING, _INVALID, _UNKNOWN, _UNALLOWED}
 _ID_LENGTH = 36
 
 
@@ -44,6 +46,16 @@ def invalid(attribute: str, reason: str) -> PydanticCustomError:
 def unknown(attribute: str) -> PydanticCustomError:
     """Error for a model validator: ``attribute`` is not allowed in this variant (a oneOf)."""
     return PydanticCustomError(_UNKNOWN, "{attribute} is not allowed", {"attribute": attribute})
+
+
+def unallowed(attribute: str, allowed: Sequence[str]) -> PydanticCustomError:
+    """Error for a model validator: ``attribute`` is none of the ``allowed`` values (an enum
+    the schema cannot say as a ``Literal``, such as "these types, or ``custom.*``")."""
+    return PydanticCustomError(
+        _UNALLOWED,
+        "{attribute}: not an allowed value",
+        {"attribute": attribute, "allowed": list(allowed)},
+    )
 
 
 def dotted(loc: Sequence[int | str]) -> str:
@@ -67,7 +79,7 @@ def api_error_from(errors: Sequence[Any]) -> ApiError:
     loc = tuple(error.get("loc", ()))
     if loc[:1] == ("body",):
         loc = loc[1:]
-        if not loc and error["type"] not in {_MISSING, _INVALID, _UNKNOWN}:
+        if not loc and error["type"] not in _OURS:
             return BodyNotJson()
     if error["type"] in {"json_invalid", "json_type"}:
         return BodyNotJson()
@@ -85,6 +97,8 @@ def _map(error: Any, path: str, loc: tuple[Any, ...]) -> ApiError:
         return InvalidValue(_join(path, ctx["attribute"]), str(ctx["reason"]))
     if kind == _UNKNOWN:
         return UnknownAttribute(_join(path, ctx["attribute"]))
+    if kind == _UNALLOWED:
+        return UnallowedValue(_join(path, ctx["attribute"]), ctx["allowed"])
     if kind == "extra_forbidden":
         return UnknownAttribute(path)
     if kind in {"literal_error", "enum"} and not isinstance(error.get("input"), str):

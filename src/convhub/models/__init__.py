@@ -1,8 +1,23 @@
 """SQLAlchemy tables, one module per entity."""
 
 from convhub.models.api_client import ApiClient
+from convhub.models.availability import EntryPointAvailability, NotificationSent
 from convhub.models.base import Base
 from convhub.models.config_object import ConfigObject, ConfigReference
+from convhub.models.conversation import Conversation
+from convhub.models.delivery import Delivery
+from convhub.models.message import Message
 from convhub.models.tenant import Tenant
 
-__all__ = ["ApiClient", "Base", "ConfigObject", "ConfigReference", "Tenant"]
+__all__ = [
+    "ApiClient",
+    "Base",
+    "ConfigObject",
+    "ConfigReference",
+    "Conversation",
+    "Delivery",
+    "EntryPointAvailability",
+    "Message",
+    "NotificationSent",
+    "Tenant",
+]

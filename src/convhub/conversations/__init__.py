@@ -1,0 +1,1 @@
+"""The Conversation API: sending messages and reading conversations."""

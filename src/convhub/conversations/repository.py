@@ -1,0 +1,103 @@
+"""All SQL for conversations and their messages."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from convhub.configuration import repository as config
+from convhub.core.pagination import Page
+from convhub.models import ConfigObject, Conversation, Message
+
+
+async def conversation(
+    session: AsyncSession, *, tenant_id: str, conversation_id: str, lock: bool = False
+) -> Conversation | None:
+    query = select(Conversation).where(
+        Conversation.id == conversation_id, Conversation.tenant_id == tenant_id
+    )
+    if lock:
+        query = query.with_for_update()
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def message_by_external_id(
+    session: AsyncSession, *, conversation_id: str, message_id: str
+) -> Message | None:
+    query = select(Message).where(
+        Message.conversation_id == conversation_id, Message.message_id == message_id
+    )
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def messages(session: AsyncSession, *, conversation_id: str) -> list[Message]:
+    query = select(Message).where(Message.conversation_id == conversation_id).order_by(Message.seq)
+    return list((await session.execute(query)).scalars())
+
+
+async def messages_page(
+    session: AsyncSession, *, conversation_id: str, page: Page
+) -> tuple[int, list[Message]]:
+    where = Message.conversation_id == conversation_id
+    total = await session.scalar(select(func.count()).select_from(Message).where(where))
+    rows = await session.execute(
+        select(Message).where(where).order_by(Message.seq).offset(page.offset).limit(page.size)
+    )
+    return int(total or 0), list(rows.scalars())
+
+
+async def active_account(
+    session: AsyncSession, *, tenant_id: str, channel_type: str, address: str
+) -> tuple[ConfigObject, ConfigObject] | None:
+    """The active account at (channel type, address), with its channel (DECISIONS §6)."""
+    channel = (
+        await session.execute(
+            select(ConfigObject).where(
+                ConfigObject.tenant_id == tenant_id,
+                ConfigObject.kind == "channel",
+                ConfigObject.name_hash == config.name_hash(channel_type),
+            )
+        )
+    ).scalar_one_or_none()
+    if channel is None or not channel.body.get("active", True):
+        return None
+    for account in await config.referrers(session, target_id=channel.id, kind="account"):
+        body = account.body
+        if body.get("active", True) and body["address"] == address:
+            return account, channel
+    return None
+
+
+async def last_escalated(
+    session: AsyncSession, *, tenant_id: str, account_id: str, contact_key: str, since: datetime
+) -> Conversation | None:
+    """The customer's latest conversation on this account escalated after ``since``."""
+    query = (
+        select(Conversation)
+        .where(
+            Conversation.tenant_id == tenant_id,
+            Conversation.account_id == account_id,
+            Conversation.contact_key == contact_key,
+            Conversation.escalated_at >= since,
+        )
+        .order_by(Conversation.escalated_at.desc())
+        .limit(1)
+    )
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def held(session: AsyncSession, *, tenant_id: str, entry_point_id: str) -> list[Conversation]:
+    query = (
+        select(Conversation)
+        .where(
+            Conversation.tenant_id == tenant_id,
+            Conversation.entry_point_id == entry_point_id,
+            Conversation.state == "held",
+            Conversation.status == "in_progress",
+        )
+        .order_by(Conversation.created)
+        .with_for_update()
+    )
+    return list((await session.execute(query)).scalars())

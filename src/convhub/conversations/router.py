@@ -1,0 +1,76 @@
+"""``/conversations``: send messages (202) and read a conversation."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Depends, Request, status
+from fastapi.responses import JSONResponse
+
+from convhub.conversations import reading, service
+from convhub.conversations.schemas import SendMessageRequest
+from convhub.conversations.views import ConversationView, SendMessageResponse
+from convhub.core.database import utcnow
+from convhub.core.dependencies import NoQuery, RuntimeDep, require
+from convhub.core.openapi import responses_for
+from convhub.core.pagination import Page, read_page
+from convhub.core.security import permissions as perms
+from convhub.core.security.tokens import Caller
+from convhub.delivery.signal import notify_other_processes
+
+router = APIRouter(prefix="/conversations", tags=["Conversation"])
+
+Sender = Annotated[Caller, Depends(require(perms.INTERACTION_MANAGE))]
+Reader = Annotated[Caller, Depends(require(perms.INTERACTION_MANAGE, perms.INTERACTION_READ))]
+
+
+async def _conversation_page(request: Request) -> Page:
+    return read_page(request, max_size=200)
+
+
+ConversationPage = Annotated[Page, Depends(_conversation_page)]
+
+
+@router.post(
+    "/messages",
+    status_code=status.HTTP_202_ACCEPTED,
+    operation_id="sendMessage",
+    summary="Send message",
+    responses=responses_for((202, 400, 401, 403, 500)),
+    response_model=SendMessageResponse,
+)
+async def send_message(
+    caller: Sender, _: NoQuery, runtime: RuntimeDep, body: Annotated[SendMessageRequest, Body()]
+) -> JSONResponse:
+    """Send 1 to 10 messages. A message without `conversation.id` starts a conversation on the
+    account named by `conversation.account`. The 202 is sent once the messages and their
+    deliveries are durably stored: every accepted message reaches its recipient's callback."""
+    request = body.model_dump(mode="json", exclude_none=True)
+    async with runtime.db.session() as session:
+        ctx = service.SendContext(session, caller.tenant_id, runtime, utcnow())
+        accepted = await service.send(ctx, request)
+        await notify_other_processes(session)
+    runtime.wakeup.set()
+    return JSONResponse({"messages": {"message": accepted}}, status_code=202)
+
+
+@router.get(
+    "/{id}",
+    operation_id="fetchConversation",
+    summary="Get conversation",
+    responses=responses_for((200, 400, 401, 403, 404, 406, 500)),
+    response_model=ConversationView,
+)
+async def get_conversation(
+    id: str,
+    caller: Reader,
+    page: ConversationPage,
+    runtime: RuntimeDep,
+) -> JSONResponse:
+    """A conversation, in progress or completed, with its messages in order and each one's
+    delivery status, paginated by `$pagenum` and `$pagesize` (at most 200)."""
+    async with runtime.db.session(write=False) as session:
+        view = await reading.conversation_view(
+            session, tenant_id=caller.tenant_id, conversation_id=id, page=page
+        )
+    return JSONResponse(view)

@@ -1,0 +1,414 @@
+"""Accepting messages (DECISIONS §6): start or continue a conversation, refuse what the rules
+forbid, store the message and write its deliveries (the outbox) in the same transaction.
+
+Never commits: the handler does, before it answers 202. A batch is all or nothing: the first
+refused message refuses the batch and nothing of it is stored.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from convhub.configuration import repository as config
+from convhub.conversations import repository
+from convhub.conversations.callbacks import callback_body, transcript
+from convhub.conversations.message_types import CONVERSATION_LESS, may_send
+from convhub.core.errors import (
+    ConversationNotActive,
+    MessageTypeNotAllowed,
+    ReferenceNotFound,
+    RequiredAttributeMissing,
+    SenderMayNotStart,
+    SenderNotInConversation,
+)
+from convhub.core.runtime import Runtime
+from convhub.core.schemas import format_timestamp
+from convhub.delivery import outbox
+from convhub.models import Conversation, Message
+from convhub.routing import availability, engine, system_messages
+from convhub.routing import workflow as workflows
+from convhub.routing.workflow import Party, Workflow
+
+# Conversation attributes a client may give when it starts one, kept for callbacks and GET.
+_CONVERSATION_FIELDS = (
+    "conversationContact",
+    "lookupContact",
+    "customer",
+    "clientInfo",
+    "type",
+    "parent",
+    "preferredAgent",
+)
+_MESSAGE_FIELDS = (
+    "messageId",
+    "type",
+    "parent",
+    "content",
+    "sender",
+    "recipients",
+    "intent",
+    "attachments",
+    "attributes",
+)
+
+
+@dataclass
+class SendContext:
+    session: AsyncSession
+    tenant_id: str
+    runtime: Runtime
+    now: datetime
+
+    def minutes(self, value: float) -> timedelta:
+        return timedelta(seconds=value * self.runtime.settings.minute_seconds)
+
+
+@dataclass
+class Open:
+    """A conversation being written to, with what routing needs to know about it."""
+
+    conversation: Conversation
+    workflow: Workflow
+    account: dict[str, Any]
+
+
+async def send(ctx: SendContext, request: dict[str, Any]) -> list[dict[str, Any]]:
+    metadata = request.get("metadata")
+    return [
+        await _accept(ctx, message, metadata=metadata, index=index)
+        for index, message in enumerate(request["messages"]["message"])
+    ]
+
+
+async def _accept(
+    ctx: SendContext, message: dict[str, Any], *, metadata: dict[str, Any] | None, index: int
+) -> dict[str, Any]:
+    kind, sender = message["type"]["value"], message["sender"]["type"]
+    if not may_send(sender, kind):
+        raise MessageTypeNotAllowed(f"messages.message[{index}].type.value", kind)
+    if kind in CONVERSATION_LESS:
+        return await _availability(ctx, message, index=index)
+    conversation_in = message["conversation"]
+    if "id" in conversation_in:
+        opened = await _continue(ctx, conversation_in["id"], sender)
+    else:
+        opened = await _start(ctx, message, index=index)
+    answer = {"conversation": {"id": opened.conversation.id}}
+    if "messageId" in message:
+        answer["messageId"] = message["messageId"]
+        earlier = await repository.message_by_external_id(
+            ctx.session, conversation_id=opened.conversation.id, message_id=message["messageId"]
+        )
+        if earlier is not None:  # a resend: the first answer again, nothing stored twice
+            return {"id": earlier.id, **answer}
+    stored = await _route(ctx, opened, message, metadata=metadata)
+    return {"id": stored.id, **answer}
+
+
+async def _availability(ctx: SendContext, message: dict[str, Any], *, index: int) -> dict[str, Any]:
+    entry_point = message["conversation"].get("entryPoint", {}).get("id")
+    if entry_point is None:
+        raise RequiredAttributeMissing(f"messages.message[{index}].conversation.entryPoint")
+    available = message["type"]["value"] == "agent.available"
+    await availability.set_available(
+        ctx.session, tenant_id=ctx.tenant_id, entry_point_id=entry_point, available=available
+    )
+    if available:
+        await release_held(ctx, entry_point_id=entry_point)
+    answer: dict[str, Any] = {"id": str(uuid.uuid4())}
+    if "messageId" in message:
+        answer["messageId"] = message["messageId"]
+    return answer
+
+
+async def _continue(ctx: SendContext, conversation_id: str, sender: str) -> Open:
+    conversation = await repository.conversation(
+        ctx.session, tenant_id=ctx.tenant_id, conversation_id=conversation_id, lock=True
+    )
+    if conversation is None or conversation.status != "in_progress":
+        raise ConversationNotActive(conversation_id)
+    if conversation.expires_at <= ctx.now:
+        raise ConversationNotActive(conversation_id)
+    if not engine.participates(conversation.state, sender):
+        raise SenderNotInConversation(conversation_id)
+    return await _opened(ctx, conversation)
+
+
+async def _opened(ctx: SendContext, conversation: Conversation) -> Open:
+    workflow = await workflows.load(
+        ctx.session, tenant_id=ctx.tenant_id, orchestration_id=conversation.orchestration_id
+    )
+    account = await config.get(
+        ctx.session, tenant_id=ctx.tenant_id, kind="account", object_id=conversation.account_id
+    )
+    if workflow is None or account is None:  # its configuration was deleted meanwhile
+        raise ConversationNotActive(conversation.id)
+    return Open(conversation, workflow, account.body)
+
+
+async def _start(ctx: SendContext, message: dict[str, Any], *, index: int) -> Open:
+    kind, sender = message["type"]["value"], message["sender"]["type"]
+    bot_escalating = sender in engine.BOT_SENDERS and kind == "escalation.transfer"
+    if sender != "customer" and not bot_escalating:
+        raise SenderMayNotStart()
+    conversation_in = message["conversation"]
+    where = f"messages.message[{index}].conversation.account"
+    account_in = conversation_in.get("account")
+    if account_in is None:
+        raise RequiredAttributeMissing(where)
+    channel_type, address = account_in["channel"]["type"], account_in["address"]
+    found = await repository.active_account(
+        ctx.session, tenant_id=ctx.tenant_id, channel_type=channel_type, address=address
+    )
+    if found is None:
+        raise ReferenceNotFound(where, f"{channel_type} {address}")
+    account, channel = found
+    workflow = await workflows.load(
+        ctx.session,
+        tenant_id=ctx.tenant_id,
+        orchestration_id=account.body["chatConfigurations"]["orchestration"]["id"],
+    )
+    if workflow is None:
+        raise ReferenceNotFound(where, account.id)
+    conversation = _new_conversation(ctx, conversation_in, account, channel, workflow)
+    if sender == "customer":
+        await _maybe_bypass_bot(ctx, conversation, workflow)
+    ctx.session.add(conversation)
+    await ctx.session.flush()
+    return Open(conversation, workflow, account.body)
+
+
+def _new_conversation(
+    ctx: SendContext,
+    conversation_in: dict[str, Any],
+    account: Any,
+    channel: Any,
+    workflow: Workflow,
+) -> Conversation:
+    chat = account.body["chatConfigurations"]
+    document: dict[str, Any] = {
+        "account": {
+            "channel": {
+                "type": channel.body["type"],
+                "id": channel.id,
+                "modified": format_timestamp(channel.modified),
+            },
+            "address": account.body["address"],
+            "id": account.id,
+            "modified": format_timestamp(account.modified),
+        },
+        "entryPoint": {"id": chat["entryPoint"]["id"]},
+    }
+    document.update({k: conversation_in[k] for k in _CONVERSATION_FIELDS if k in conversation_in})
+    return Conversation(
+        id=str(uuid.uuid4()),
+        tenant_id=ctx.tenant_id,
+        account_id=account.id,
+        orchestration_id=chat["orchestration"]["id"],
+        entry_point_id=chat["entryPoint"]["id"],
+        state=engine.BOT if workflow.bot else engine.AGENT,
+        status="in_progress",
+        language=chat.get("defaultLanguage", "en-US"),
+        document=document,
+        contact_key=_contact_key(conversation_in),
+        next_seq=1,
+        created=ctx.now,
+        last_message_at=ctx.now,
+        expires_at=ctx.now + ctx.minutes(chat.get("timeout", 240)),
+    )
+
+
+def _contact_key(conversation_in: dict[str, Any]) -> str | None:
+    """The customer's address for the contact point `conversationContact` names
+    (``phone.mobile`` is the contact of type phone and subType mobile)."""
+    wanted = conversation_in.get("conversationContact")
+    contacts = conversation_in.get("customer", {}).get("contacts", {}).get("contact", [])
+    if wanted is None:
+        return None
+    kind, _, sub = wanted.partition(".")
+    for contact in contacts:
+        if contact["type"] == kind and (not sub or contact.get("subType") == sub):
+            return f"{wanted}:{contact['address']}"
+    return None
+
+
+async def _maybe_bypass_bot(
+    ctx: SendContext, conversation: Conversation, workflow: Workflow
+) -> None:
+    """bypassVaDuration: a customer whose previous conversation was escalated recently goes
+    straight to the agent."""
+    minutes = workflow.bypass_va_minutes
+    if not (minutes and conversation.contact_key and workflow.agent and workflow.bot):
+        return
+    previous = await repository.last_escalated(
+        ctx.session,
+        tenant_id=ctx.tenant_id,
+        account_id=conversation.account_id,
+        contact_key=conversation.contact_key,
+        since=ctx.now - ctx.minutes(minutes),
+    )
+    if previous is not None:
+        conversation.state, conversation.escalated_at = engine.AGENT, ctx.now
+
+
+def _store(ctx: SendContext, conversation: Conversation, message: dict[str, Any]) -> Message:
+    document = {k: message[k] for k in _MESSAGE_FIELDS if k in message}
+    external = message["conversation"].get("messages", {}).get("message")
+    if external:  # a bot's transcript of what it said outside the hub, for the agent
+        document["_transcript"] = external
+    stored = Message(
+        id=str(uuid.uuid4()),
+        tenant_id=ctx.tenant_id,
+        conversation_id=conversation.id,
+        seq=conversation.next_seq,
+        message_id=message.get("messageId"),
+        type=message["type"]["value"],
+        sender_type=message["sender"]["type"],
+        document=document,
+        created=ctx.now,
+    )
+    conversation.next_seq += 1
+    ctx.session.add(stored)
+    return stored
+
+
+async def _route(
+    ctx: SendContext, opened: Open, message: dict[str, Any], *, metadata: dict[str, Any] | None
+) -> Message:
+    conversation, workflow = opened.conversation, opened.workflow
+    chat = opened.account["chatConfigurations"]
+    available = await availability.is_available(
+        ctx.session, tenant_id=ctx.tenant_id, entry_point_id=conversation.entry_point_id
+    )
+    decision = engine.route(
+        state=conversation.state,
+        workflow=workflow,
+        sender_type=message["sender"]["type"],
+        message_type=message["type"]["value"],
+        agent_available=available,
+        on_unavailable=chat.get("onAgentUnavailability", "off_hours"),
+    )
+    stored = _store(ctx, conversation, message)
+    await ctx.session.flush()
+    await _deliver(
+        ctx,
+        conversation,
+        stored,
+        decision.recipients,
+        metadata=metadata,
+        with_transcript=decision.with_transcript,
+    )
+    if not decision.recipients:
+        stored.status = "retained" if decision.retained else "skipped"
+    _apply(ctx, conversation, decision, timeout=chat.get("timeout", 240))
+    if decision.system_text:
+        await _system_message(ctx, opened, decision.system_text)
+    return stored
+
+
+def _apply(
+    ctx: SendContext, conversation: Conversation, decision: engine.Route, *, timeout: float
+) -> None:
+    if decision.state:
+        conversation.state = decision.state
+    if decision.escalated:
+        conversation.escalated_at = ctx.now
+    if decision.complete:
+        conversation.status, conversation.completed = "completed", ctx.now
+    conversation.last_message_at = ctx.now
+    conversation.expires_at = ctx.now + ctx.minutes(timeout)
+
+
+async def _deliver(
+    ctx: SendContext,
+    conversation: Conversation,
+    message: Message,
+    recipients: list[Party],
+    *,
+    metadata: dict[str, Any] | None,
+    with_transcript: bool,
+) -> None:
+    if recipients:
+        message.document = {
+            **message.document,
+            "recipients": {"recipient": [party.as_client() for party in recipients]},
+        }
+    history = None
+    if with_transcript:
+        earlier = [
+            m
+            for m in await repository.messages(ctx.session, conversation_id=conversation.id)
+            if m.seq < message.seq and m.status != "retained"
+        ]
+        history = transcript(earlier, message.document.get("_transcript", []))
+    for party in recipients:
+        body = callback_body(
+            conversation=conversation, message=message, metadata=metadata, history=history
+        )
+        outbox.enqueue(
+            ctx.session,
+            conversation=conversation,
+            message=message,
+            recipient=party,
+            body=body,
+            now=ctx.now,
+        )
+
+
+async def _system_message(ctx: SendContext, opened: Open, key: str) -> None:
+    """A text from the hub to the customer (DECISIONS §7: off hours, retained)."""
+    conversation, customer = opened.conversation, opened.workflow.customer
+    channel = await config.get(
+        ctx.session,
+        tenant_id=ctx.tenant_id,
+        kind="channel",
+        object_id=opened.account["channel"]["id"],
+    )
+    text = system_messages.localized(channel.body if channel else {}, key, conversation.language)
+    message = {
+        "type": {"value": "text"},
+        "content": {"text": text},
+        "sender": system_messages.SYSTEM_SENDER,
+        "conversation": {"id": conversation.id},
+    }
+    stored = _store(ctx, conversation, message)
+    await ctx.session.flush()
+    await _deliver(
+        ctx,
+        conversation,
+        stored,
+        [customer] if customer else [],
+        metadata=None,
+        with_transcript=False,
+    )
+
+
+async def release_held(ctx: SendContext, *, entry_point_id: str) -> None:
+    """Agents are back at ``entry_point_id``: transfer every held conversation to the agent,
+    the escalation with the conversation so far, then each message retained meanwhile."""
+    for conversation in await repository.held(
+        ctx.session, tenant_id=ctx.tenant_id, entry_point_id=entry_point_id
+    ):
+        opened = await _opened(ctx, conversation)
+        agent = opened.workflow.agent
+        if agent is None:
+            continue
+        conversation.state, conversation.escalated_at = engine.AGENT, ctx.now
+        history = await repository.messages(ctx.session, conversation_id=conversation.id)
+        escalations = [m for m in history if m.type == "escalation.transfer"]
+        retained = [
+            m for m in history if m.status == "retained" and m.type != "escalation.transfer"
+        ]
+        if escalations:
+            await _deliver(
+                ctx, conversation, escalations[-1], [agent], metadata=None, with_transcript=True
+            )
+        for message in retained:
+            await _deliver(
+                ctx, conversation, message, [agent], metadata=None, with_transcript=False
+            )

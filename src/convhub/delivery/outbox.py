@@ -1,0 +1,100 @@
+"""The outbox: deliveries written with their message, claimed by workers under a lease.
+
+A delivery is due when it is pending, its next attempt time has come, nobody holds a valid
+lease on it, and no earlier delivery of its lane (same conversation and recipient application)
+is still pending. Claiming takes a lease with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so any
+number of workers share the work without taking the same delivery; on SQLite, write
+transactions are serialised (BEGIN IMMEDIATE) and the same query is safe.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from convhub.core.database import utcnow
+from convhub.models import Conversation, Delivery, Message
+from convhub.routing.workflow import Party
+
+RETRY_WINDOW = timedelta(hours=24)
+LEASE = timedelta(seconds=60)
+
+
+def enqueue(
+    session: AsyncSession,
+    *,
+    conversation: Conversation,
+    message: Message,
+    recipient: Party,
+    body: dict[str, Any],
+    now: datetime,
+) -> Delivery:
+    delivery = Delivery(
+        id=str(uuid.uuid4()),
+        tenant_id=conversation.tenant_id,
+        message_id=message.id,
+        conversation_id=conversation.id,
+        seq=message.seq,
+        recipient_app_id=recipient.app_id,
+        recipient_role=recipient.role,
+        payload=json.dumps(body, separators=(",", ":")),
+        state="pending",
+        attempts=0,
+        next_attempt_at=now,
+        deadline=now + RETRY_WINDOW,
+        created=now,
+    )
+    session.add(delivery)
+    message.status = "retryInProgress"
+    return delivery
+
+
+def _due(now: datetime) -> Any:
+    earlier = aliased(Delivery)
+    blocked = exists().where(
+        earlier.conversation_id == Delivery.conversation_id,
+        earlier.recipient_app_id == Delivery.recipient_app_id,
+        earlier.seq < Delivery.seq,
+        earlier.state == "pending",
+    )
+    return and_(
+        Delivery.state == "pending",
+        Delivery.next_attempt_at <= now,
+        or_(Delivery.lease_until.is_(None), Delivery.lease_until < now),
+        ~blocked,
+    )
+
+
+async def claim(session: AsyncSession, *, owner: str, limit: int) -> list[Delivery]:
+    """Take a lease on up to ``limit`` due deliveries, oldest first."""
+    now = utcnow()
+    ids = (
+        select(Delivery.id)
+        .where(_due(now))
+        .order_by(Delivery.next_attempt_at, Delivery.seq)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    chosen = list((await session.execute(ids)).scalars())
+    if not chosen:
+        return []
+    await session.execute(
+        update(Delivery)
+        .where(Delivery.id.in_(chosen))
+        .values(lease_until=now + LEASE, lease_owner=owner, attempts=Delivery.attempts + 1)
+        .execution_options(synchronize_session=False)
+    )
+    rows = await session.execute(select(Delivery).where(Delivery.id.in_(chosen)))
+    return sorted(rows.scalars(), key=lambda d: (d.next_attempt_at, d.seq))
+
+
+async def next_due_at(session: AsyncSession) -> datetime | None:
+    """When the earliest pending delivery becomes due (for the worker's sleep)."""
+    query = select(Delivery.next_attempt_at).where(Delivery.state == "pending")
+    return (await session.execute(query.order_by(Delivery.next_attempt_at).limit(1))).scalar()

@@ -1,0 +1,173 @@
+"""What a delivery attempt changes: the delivery, its message's status, and on final failure an
+``error`` message to the sender's application and a notice to the role's notificationEmail
+(DECISIONS §8)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from convhub.configuration import repository as config
+from convhub.conversations.callbacks import callback_body
+from convhub.core.database import utcnow
+from convhub.core.runtime import Runtime
+from convhub.delivery import outbox
+from convhub.delivery.backoff import next_delay
+from convhub.delivery.client import Outcome
+from convhub.models import Conversation, Delivery, Message, NotificationSent
+from convhub.routing import workflow as workflows
+from convhub.routing.system_messages import SYSTEM_SENDER
+from convhub.routing.workflow import Party
+
+NOTICE_INTERVAL = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class Notice:
+    to: str
+    subject: str
+    text: str
+
+
+async def record(
+    session: AsyncSession, runtime: Runtime, *, delivery: Delivery, owner: str, outcome: Outcome
+) -> Notice | None:
+    """Apply ``outcome`` to the delivery this worker leased; returns a notice to mail, if any."""
+    row = await session.get(Delivery, delivery.id, with_for_update=True)
+    if row is None or row.state != "pending" or row.lease_owner != owner:
+        return None  # our lease expired and another worker took over: its outcome counts
+    now = utcnow()
+    row.last_status, row.last_error = outcome.status_code, outcome.error
+    row.lease_until = row.lease_owner = None
+    message = await session.get(Message, row.message_id)
+    assert message is not None
+    if outcome.result == "delivered":
+        row.state, row.finished = "sent", now
+        if not await _undelivered(session, message.id):
+            message.status, message.sent = "sent", now
+        return None
+    if outcome.result == "retry":
+        delay = next_delay(
+            row.attempts, retry_after=outcome.retry_after, scale=runtime.settings.retry_scale
+        )
+        if now + timedelta(seconds=delay) < row.deadline:
+            row.next_attempt_at = now + timedelta(seconds=delay)
+            message.status = "retryInProgress"
+            return None
+    row.state, row.finished = "failed", now
+    message.status = "failed"
+    return await _failed(session, row, message, now=now)
+
+
+async def _undelivered(session: AsyncSession, message_id: str) -> int:
+    query = select(func.count()).where(Delivery.message_id == message_id, Delivery.state != "sent")
+    return int(await session.scalar(query) or 0)
+
+
+async def _failed(
+    session: AsyncSession, delivery: Delivery, message: Message, *, now: datetime
+) -> Notice | None:
+    conversation = await session.get(Conversation, delivery.conversation_id, with_for_update=True)
+    assert conversation is not None
+    workflow = await workflows.load(
+        session, tenant_id=conversation.tenant_id, orchestration_id=conversation.orchestration_id
+    )
+    sender = _party_of(workflow, message.sender_type) if workflow else None
+    if sender is not None and message.type != "error":
+        _error_to_sender(session, conversation, message, sender, delivery, now=now)
+    return await _notice(session, delivery, message, now=now)
+
+
+def _party_of(workflow: workflows.Workflow, sender_type: str) -> Party | None:
+    if sender_type == "customer":
+        return workflow.customer
+    if sender_type in {"custom_bot", "egain_bot"}:
+        return workflow.bot
+    if sender_type in {"custom_agent", "egain_agent"}:
+        return workflow.agent
+    return None
+
+
+def _error_to_sender(
+    session: AsyncSession,
+    conversation: Conversation,
+    failed: Message,
+    sender: Party,
+    delivery: Delivery,
+    *,
+    now: datetime,
+) -> None:
+    parent = {"id": failed.id}
+    if failed.message_id:
+        parent["messageId"] = failed.message_id
+    reason = delivery.last_error or f"the recipient answered {delivery.last_status}"
+    error = Message(
+        id=str(uuid.uuid4()),
+        tenant_id=conversation.tenant_id,
+        conversation_id=conversation.id,
+        seq=conversation.next_seq,
+        type="error",
+        sender_type="system",
+        document={
+            "type": {"value": "error"},
+            "parent": parent,
+            "content": {"text": f"Message could not be delivered: {reason}"[:10000]},
+            "sender": SYSTEM_SENDER,
+            "recipients": {"recipient": [sender.as_client()]},
+        },
+        created=now,
+    )
+    conversation.next_seq += 1
+    session.add(error)
+    body = callback_body(conversation=conversation, message=error, metadata=None)
+    outbox.enqueue(
+        session, conversation=conversation, message=error, recipient=sender, body=body, now=now
+    )
+
+
+async def _notice(
+    session: AsyncSession, delivery: Delivery, message: Message, *, now: datetime
+) -> Notice | None:
+    """A notice for the recipient role's notificationEmail, at most one an hour per role."""
+    app = await config.get(
+        session,
+        tenant_id=delivery.tenant_id,
+        kind="clientApplication",
+        object_id=delivery.recipient_app_id,
+    )
+    role = next(
+        (r for r in (app.body["roles"] if app else []) if r["name"] == delivery.recipient_role),
+        None,
+    )
+    if app is None or role is None:
+        return None
+    key = (delivery.tenant_id, delivery.recipient_app_id, delivery.recipient_role)
+    sent = await session.get(NotificationSent, key, with_for_update=True)
+    if sent is not None and sent.last_sent > now - NOTICE_INTERVAL:
+        return None
+    if sent is None:
+        session.add(
+            NotificationSent(tenant_id=key[0], application_id=key[1], role=key[2], last_sent=now)
+        )
+    else:
+        sent.last_sent = now
+    return Notice(
+        to=role["notificationEmail"],
+        subject=f"convhub: messages to {app.body['name']} ({delivery.recipient_role}) fail",
+        text=(
+            f"convhub could not deliver message {message.id} of conversation "
+            f"{delivery.conversation_id} to {role['callback']} after {delivery.attempts} "
+            f"attempts.\nLast error: {delivery.last_error or delivery.last_status}.\n"
+            "Further failures of this callback are not mailed for an hour."
+        ),
+    )
+
+
+async def send_notice(runtime: Runtime, notice: Notice) -> None:
+    from convhub.delivery.mail import send_mail
+
+    await send_mail(runtime.settings, to=notice.to, subject=notice.subject, text=notice.text)

@@ -1,0 +1,185 @@
+"""The delivery worker: claims due deliveries from the outbox, calls the recipients' callbacks,
+and records each outcome (DECISIONS §8).
+
+Runs inside ``convhub serve`` or alone (``convhub worker``); any number of workers may share a
+PostgreSQL database. A worker wakes on new work at once (in-process signal, and LISTEN on
+PostgreSQL) and otherwise sleeps until the next retry falls due.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+import uuid
+from typing import Any
+
+import asyncpg  # type: ignore[import-untyped]
+import structlog
+from sqlalchemy import select
+from sqlalchemy.engine import make_url
+
+from convhub.configuration import repository as config
+from convhub.core.database import utcnow
+from convhub.core.runtime import Runtime
+from convhub.delivery import outbox, recording
+from convhub.delivery.client import CallbackClient, CallbackTarget, Outcome
+from convhub.delivery.signal import CHANNEL
+from convhub.models import Delivery, Tenant
+
+log = structlog.get_logger(__name__)
+
+# Longest sleep without work: a safety net should a wake-up ever be missed.
+_IDLE = 1.0
+
+
+class DeliveryWorker:
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        settings = runtime.settings
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.client = CallbackClient(allow_private=settings.allow_private_callbacks)
+        self.capacity = settings.worker_concurrency
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._stopping = False
+        self._secrets: dict[str, str] = {}
+
+    async def run(self) -> None:
+        listener = await self._listen()
+        try:
+            while not self._stopping:
+                claimed = await self._claim()
+                for delivery in claimed:
+                    task = asyncio.create_task(self._deliver(delivery))
+                    self._tasks.add(task)
+                    task.add_done_callback(self._tasks.discard)
+                if not claimed:
+                    await self.runtime.wakeup.wait(await self._idle_seconds())
+        finally:
+            if listener is not None:
+                await listener.close()
+
+    async def stop(self, *, grace: float = 10.0) -> None:
+        self._stopping = True
+        self.runtime.wakeup.set()
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=grace)
+        await self.client.aclose()
+
+    async def _claim(self) -> list[Delivery]:
+        free = self.capacity - len(self._tasks)
+        if free <= 0:
+            return []
+        try:
+            async with self.runtime.db.session() as session:
+                return await outbox.claim(session, owner=self.owner, limit=free)
+        except Exception:  # the database is away: try again shortly, never die
+            log.exception("outbox_claim_failed")
+            await asyncio.sleep(_IDLE)
+            return []
+
+    async def _idle_seconds(self) -> float:
+        with contextlib.suppress(Exception):
+            async with self.runtime.db.session(write=False) as session:
+                due = await outbox.next_due_at(session)
+            if due is not None:
+                return max(0.0, min(_IDLE, (due - utcnow()).total_seconds()))
+        return _IDLE
+
+    async def _deliver(self, delivery: Delivery) -> None:
+        try:
+            outcome = await self._attempt(delivery)
+        except Exception as exc:  # our own fault (configuration gone, ...): retried later
+            log.exception("delivery_attempt_error", delivery=delivery.id)
+            outcome = Outcome("retry", None, None, f"internal error: {type(exc).__name__}", 0.0)
+        log.info(
+            "delivery_attempt",
+            delivery=delivery.id,
+            message=delivery.message_id,
+            conversation=delivery.conversation_id,
+            attempt=delivery.attempts,
+            result=outcome.result,
+            status=outcome.status_code,
+            error=outcome.error,
+            elapsed_ms=round(outcome.elapsed * 1000, 1),
+        )
+        try:
+            async with self.runtime.db.session() as session:
+                mail = await recording.record(
+                    session, self.runtime, delivery=delivery, owner=self.owner, outcome=outcome
+                )
+            if mail is not None:
+                await recording.send_notice(self.runtime, mail)
+        except Exception:  # the lease expires and the delivery is tried again
+            log.exception("delivery_record_failed", delivery=delivery.id)
+        self.runtime.wakeup.set()
+
+    async def _attempt(self, delivery: Delivery) -> Outcome:
+        target = await self._target(delivery)
+        if target is None:
+            return Outcome("failed", None, None, "the recipient has no callback for its role", 0.0)
+        return await self.client.deliver(
+            target,
+            body=delivery.payload.encode(),
+            webhook_id=delivery.message_id,
+            signing_secret=await self._signing_secret(delivery.tenant_id),
+        )
+
+    async def _target(self, delivery: Delivery) -> CallbackTarget | None:
+        async with self.runtime.db.session(write=False) as session:
+            app = await config.get(
+                session,
+                tenant_id=delivery.tenant_id,
+                kind="clientApplication",
+                object_id=delivery.recipient_app_id,
+            )
+            role = _role(app.body if app else None, delivery.recipient_role)
+            if role is None:
+                return None
+            authentication, auth_id = None, role.get("authentication", {}).get("id")
+            if auth_id is not None:
+                stored = await config.get(
+                    session, tenant_id=delivery.tenant_id, kind="authentication", object_id=auth_id
+                )
+                authentication = self._opened(stored.body) if stored else None
+        headers = [(h["name"], h["value"]) for h in role.get("headers", [])]
+        return CallbackTarget(role["callback"], headers, authentication, auth_id)
+
+    def _opened(self, body: dict[str, Any]) -> dict[str, Any]:
+        from convhub.authentications.service import SECRETS
+
+        section, field = SECRETS[body["type"]]
+        opened = {**body, section: dict(body[section])}
+        opened[section][field] = self.runtime.box.open(body[section][field])
+        return opened
+
+    async def _signing_secret(self, tenant_id: str) -> str:
+        if tenant_id not in self._secrets:
+            async with self.runtime.db.session(write=False) as session:
+                tenant = (
+                    await session.execute(select(Tenant).where(Tenant.id == tenant_id))
+                ).scalar_one()
+            self._secrets[tenant_id] = self.runtime.box.open(tenant.signing_secret)
+        return self._secrets[tenant_id]
+
+    async def _listen(self) -> asyncpg.Connection | None:
+        """On PostgreSQL, wake up when another process commits deliveries (pg_notify)."""
+        url = make_url(self.runtime.db.url)
+        if url.get_backend_name() != "postgresql":
+            return None
+        try:
+            connection = await asyncpg.connect(
+                url.set(drivername="postgresql").render_as_string(hide_password=False)
+            )
+        except Exception:
+            log.exception("listen_failed")
+            return None
+        await connection.add_listener(CHANNEL, lambda *_args: self.runtime.wakeup.set())
+        return connection
+
+
+def _role(app: dict[str, Any] | None, name: str) -> dict[str, Any] | None:
+    if app is None:
+        return None
+    return next((role for role in app.get("roles", []) if role["name"] == name), None)

@@ -45,8 +45,8 @@ def private_address_kind(address: IPAddress) -> str | None:
         ("loopback", address.is_loopback),
         ("link-local", address.is_link_local),
         ("multicast", address.is_multicast),
-        ("private", address.is_private),
         ("reserved", address.is_reserved),
+        ("private", address.is_private),
         # `is_global` is also false for shared address space (100.64.0.0/10, carrier-grade NAT).
         ("not globally routable (such as shared 100.64.0.0/10)", not address.is_global),
     )

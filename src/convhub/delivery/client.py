@@ -164,7 +164,7 @@ class CallbackClient:
                 # 24-hour retry window, and the next attempt fetches with the edited settings.
                 return _outcome("retry", f"no OAuth2 token: {exc}", retry_after=exc.retry_after)
             try:
-                answer = await self._exchange(
+                answer, _ = await self._exchange(
                     "callback", "POST", target.url, body, _authorized(headers, f"Bearer {token}")
                 )
             except _Unsent as exc:
@@ -178,13 +178,12 @@ class CallbackClient:
         )
 
     async def _fetch_token(self, request: TokenRequest) -> Token:
-        answer = await self._exchange(
+        answer, content = await self._exchange(
             "token request",
             request.method,
-            request.url,
+            request.request_url(),
             request.content(),
             request.all_headers(),
-            params=request.query(),
             max_answer=MAX_ANSWER,
         )
         if not answer.is_success:
@@ -192,11 +191,12 @@ class CallbackClient:
                 f"the token endpoint answered {answer.status_code}",
                 retry_after=_retry_after(answer.headers),
             )
-        return read_token(answer.content, request.access_token_path)
+        return read_token(content, request.access_token_path)
 
     async def _post(self, url: str, body: bytes, headers: list[tuple[str, str]]) -> Outcome:
         try:
-            return _classify(await self._exchange("callback", "POST", url, body, headers))
+            answer, _ = await self._exchange("callback", "POST", url, body, headers)
+            return _classify(answer)
         except _Unsent as exc:
             return exc.outcome
 
@@ -208,20 +208,17 @@ class CallbackClient:
         content: bytes | None,
         headers: list[tuple[str, str]],
         *,
-        params: str | None = None,  # a query string added to the URL's own
         max_answer: int = 0,
-    ) -> httpx.Response:
-        """One request and its answer within ``timeout`` seconds in all (httpx's timeouts are
-        per phase). The answer body is read up to ``max_answer`` bytes (longer: ``_Unsent``).
-        Raises :class:`_Unsent` when there is no answer to judge."""
+    ) -> tuple[httpx.Response, bytes]:
+        """One request, its answer and the answer's body (up to ``max_answer`` bytes), within
+        ``timeout`` seconds in all (httpx's own timeouts are per phase). Raises :class:`_Unsent`
+        when there is no answer to judge."""
         try:
             request = self._http.build_request(
                 method,
                 url,
                 content=content,
                 headers=headers,
-                # Only when needed: merging parameters re-encodes the URL's own query.
-                params=params or None,
             )
         except (httpx.InvalidURL, ValueError, TypeError):
             # Do not show the exception: its text can quote a header value, i.e. a secret.
@@ -230,7 +227,7 @@ class CallbackClient:
             async with asyncio.timeout(self._timeout):
                 response = await self._http.send(request, stream=True)
                 try:
-                    response._content = await _read_capped(response, max_answer)
+                    content = await _read_capped(response, max_answer)
                 finally:
                     await response.aclose()
         except AddressRefused as exc:
@@ -244,7 +241,12 @@ class CallbackClient:
         except httpx.TransportError as exc:  # connect, read, write, remote protocol errors
             reason = f"{what}: {type(exc).__name__}: {exc}"[:300]
             raise _Unsent(_outcome("retry", reason)) from exc
-        return response
+        except httpx.RequestError as exc:  # an answer body that cannot be decoded (gzip...)
+            raise _Unsent(_outcome("retry", f"{what}: {type(exc).__name__}")) from exc
+        if content is None:
+            too_long = f"{what}: the answer is longer than {max_answer} bytes"
+            raise _Unsent(_outcome("retry", too_long))
+        return response, content
 
     def _refused_url(self, url: str, what: str) -> Outcome | None:
         """The configuration-time URL check again: scheme, host, IP literals, ``localhost``."""
@@ -265,18 +267,22 @@ class _Unsent(Exception):
         self.refused = refused
 
 
-async def _read_capped(response: httpx.Response, limit: int) -> bytes:
-    """Up to ``limit`` bytes of the answer; a longer one is drained (so that the connection can
-    be reused) only up to :data:`MAX_ANSWER`, and then closed."""
+async def _read_capped(response: httpx.Response, limit: int) -> bytes | None:
+    """The answer's body if it is at most ``limit`` bytes long, else ``None``. A longer body is
+    drained (so that the connection can be reused) only up to :data:`MAX_ANSWER`."""
     chunks: list[bytes] = []
     size = 0
-    async for chunk in response.aiter_bytes():
+    # Undecoded when nothing is kept: a callback's answer body is never looked at.
+    stream = response.aiter_bytes() if limit else response.aiter_raw()
+    async for chunk in stream:
         size += len(chunk)
         if size <= limit:
             chunks.append(chunk)
         elif size > MAX_ANSWER:
             break
-    return b"".join(chunks) if size <= limit else b""
+    if size > limit:
+        return None if limit else b""
+    return b"".join(chunks)
 
 
 def _classify(response: httpx.Response) -> Outcome:

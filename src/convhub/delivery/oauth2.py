@@ -26,7 +26,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Literal
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from jsonpath_ng.exceptions import JSONPathError
 from jsonpath_ng.jsonpath import JSONPath
@@ -74,15 +74,17 @@ class TokenRequest:
         settings = [self.url, self.method, self.headers, self.payload, self.access_token_path]
         return hashlib.sha256(json.dumps(settings).encode()).hexdigest()
 
-    def query(self) -> str | None:
-        """The query string a GET adds to the URL (see the module docstring)."""
+    def request_url(self) -> str:
+        """The URL, with a GET's form payload added to its query (see the module docstring)."""
         if self.method != "GET" or _is_json(self.payload):
-            return None
+            return self.url
         try:
             parse_qsl(self.payload, keep_blank_values=True, strict_parsing=True)
         except ValueError:
-            return None
-        return self.payload
+            return self.url
+        parts = urlsplit(self.url)
+        query = f"{parts.query}&{self.payload}" if parts.query else self.payload
+        return urlunsplit(parts._replace(query=query))
 
     def content(self) -> bytes | None:
         return self.payload.encode() if self.method == "POST" else None

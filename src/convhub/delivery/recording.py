@@ -78,7 +78,7 @@ async def _failed(
     )
     sender = _party_of(workflow, message.sender_type) if workflow else None
     if sender is not None and message.type != "error":
-        _error_to_sender(session, conversation, message, sender, delivery, now=now)
+        await _error_to_sender(session, conversation, message, sender, delivery, now=now)
     return await _notice(session, delivery, message, now=now)
 
 
@@ -92,7 +92,7 @@ def _party_of(workflow: workflows.Workflow, sender_type: str) -> Party | None:
     return None
 
 
-def _error_to_sender(
+async def _error_to_sender(
     session: AsyncSession,
     conversation: Conversation,
     failed: Message,
@@ -123,6 +123,7 @@ def _error_to_sender(
     )
     conversation.next_seq += 1
     session.add(error)
+    await session.flush()  # the message row before its delivery row (foreign key)
     body = callback_body(conversation=conversation, message=error, metadata=None)
     outbox.enqueue(
         session, conversation=conversation, message=error, recipient=sender, body=body, now=now

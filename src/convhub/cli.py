@@ -8,7 +8,9 @@ stderr.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import signal
 import socket
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -192,6 +194,40 @@ def serve(
         create_app(settings), host=host, port=port, log_level=settings.log_level.lower()
     )
     _AnnouncingServer(config, root=_root_url(host, port)).run()
+
+
+# --- convhub worker -------------------------------------------------------------------------
+
+
+@app.command()
+def worker() -> None:
+    """Run the delivery worker alone (no API): any number may run beside `convhub serve`
+    processes on PostgreSQL. Stops cleanly on SIGINT/SIGTERM."""
+    settings = _migrated()
+    typer.echo(f"database {_masked(settings.database_url)}: up to date")
+    asyncio.run(_run_worker(settings))
+
+
+async def _run_worker(settings: Settings) -> None:
+    from convhub.core import logging
+    from convhub.core.runtime import Runtime
+    from convhub.delivery.worker import DeliveryWorker
+
+    logging.configure(settings.log_level)
+    runtime = Runtime.build(settings)
+    delivery = DeliveryWorker(runtime)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    task = asyncio.create_task(delivery.run())
+    typer.echo(f"convhub worker {delivery.owner} is delivering")
+    await stop.wait()
+    await delivery.stop()
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    await runtime.db.dispose()
 
 
 # --- convhub clients ... ---------------------------------------------------------------------

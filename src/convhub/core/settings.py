@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     retry_scale: float = Field(default=1.0, gt=0)
     # Run the delivery worker inside `convhub serve` (`convhub worker` runs it alone).
     run_worker: bool = True
+    # How long a worker owns a delivery it took: one that dies leaves the delivery to others
+    # after this long. Longer than the 5 s callback timeout, with room to spare.
+    delivery_lease_seconds: float = Field(default=60.0, ge=1)
 
     # Notification mail when a message finally fails (DECISIONS §8); no host, no mail.
     smtp_host: str | None = None

@@ -23,7 +23,6 @@ from convhub.models import Conversation, Delivery, Message
 from convhub.routing.workflow import Party
 
 RETRY_WINDOW = timedelta(hours=24)
-LEASE = timedelta(seconds=60)
 
 
 def enqueue(
@@ -71,7 +70,9 @@ def _due(now: datetime) -> Any:
     )
 
 
-async def claim(session: AsyncSession, *, owner: str, limit: int) -> list[Delivery]:
+async def claim(
+    session: AsyncSession, *, owner: str, limit: int, lease: timedelta
+) -> list[Delivery]:
     """Take a lease on up to ``limit`` due deliveries, oldest first."""
     now = utcnow()
     ids = (
@@ -87,7 +88,7 @@ async def claim(session: AsyncSession, *, owner: str, limit: int) -> list[Delive
     await session.execute(
         update(Delivery)
         .where(Delivery.id.in_(chosen))
-        .values(lease_until=now + LEASE, lease_owner=owner, attempts=Delivery.attempts + 1)
+        .values(lease_until=now + lease, lease_owner=owner, attempts=Delivery.attempts + 1)
         .execution_options(synchronize_session=False)
     )
     rows = await session.execute(select(Delivery).where(Delivery.id.in_(chosen)))

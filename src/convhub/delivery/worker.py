@@ -13,6 +13,7 @@ import contextlib
 import os
 import socket
 import uuid
+from datetime import timedelta
 from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
@@ -41,6 +42,7 @@ class DeliveryWorker:
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.client = CallbackClient(allow_private=settings.allow_private_callbacks)
         self.capacity = settings.worker_concurrency
+        self.lease = timedelta(seconds=settings.delivery_lease_seconds)
         self._tasks: set[asyncio.Task[None]] = set()
         self._stopping = False
         self._secrets: dict[str, str] = {}
@@ -73,7 +75,7 @@ class DeliveryWorker:
             return []
         try:
             async with self.runtime.db.session() as session:
-                return await outbox.claim(session, owner=self.owner, limit=free)
+                return await outbox.claim(session, owner=self.owner, limit=free, lease=self.lease)
         except Exception:  # the database is away: try again shortly, never die
             log.exception("outbox_claim_failed")
             await asyncio.sleep(_IDLE)

@@ -353,3 +353,7 @@ def signing_secret(
     if secret is None:
         raise _fail(f'error: no tenant "{tenant}"')
     typer.echo(secret)
+
+
+if __name__ == "__main__":
+    main()

@@ -30,7 +30,7 @@ from convhub.core.runtime import Runtime
 from convhub.core.schemas import format_timestamp
 from convhub.delivery import outbox
 from convhub.models import Conversation, Message
-from convhub.routing import availability, engine, system_messages
+from convhub.routing import availability, engine, restrictions, system_messages
 from convhub.routing import workflow as workflows
 from convhub.routing.workflow import Party, Workflow
 
@@ -75,6 +75,7 @@ class Open:
     conversation: Conversation
     workflow: Workflow
     account: dict[str, Any]
+    channel: dict[str, Any]
 
 
 async def send(ctx: SendContext, request: dict[str, Any]) -> list[dict[str, Any]]:
@@ -106,7 +107,7 @@ async def _accept(
         )
         if earlier is not None:  # a resend: the first answer again, nothing stored twice
             return {"id": earlier.id, **answer}
-    stored = await _route(ctx, opened, message, metadata=metadata)
+    stored = await _route(ctx, opened, message, metadata=metadata, index=index)
     return {"id": stored.id, **answer}
 
 
@@ -146,9 +147,15 @@ async def _opened(ctx: SendContext, conversation: Conversation) -> Open:
     account = await config.get(
         ctx.session, tenant_id=ctx.tenant_id, kind="account", object_id=conversation.account_id
     )
-    if workflow is None or account is None:  # its configuration was deleted meanwhile
+    channel = account and await config.get(
+        ctx.session,
+        tenant_id=ctx.tenant_id,
+        kind="channel",
+        object_id=account.body["channel"]["id"],
+    )
+    if workflow is None or account is None or channel is None:  # deleted meanwhile
         raise ConversationNotActive(conversation.id)
-    return Open(conversation, workflow, account.body)
+    return Open(conversation, workflow, account.body, channel.body)
 
 
 async def _start(ctx: SendContext, message: dict[str, Any], *, index: int) -> Open:
@@ -180,7 +187,7 @@ async def _start(ctx: SendContext, message: dict[str, Any], *, index: int) -> Op
         await _maybe_bypass_bot(ctx, conversation, workflow)
     ctx.session.add(conversation)
     await ctx.session.flush()
-    return Open(conversation, workflow, account.body)
+    return Open(conversation, workflow, account.body, channel.body)
 
 
 def _new_conversation(
@@ -278,9 +285,16 @@ def _store(ctx: SendContext, conversation: Conversation, message: dict[str, Any]
 
 
 async def _route(
-    ctx: SendContext, opened: Open, message: dict[str, Any], *, metadata: dict[str, Any] | None
+    ctx: SendContext,
+    opened: Open,
+    message: dict[str, Any],
+    *,
+    metadata: dict[str, Any] | None,
+    index: int,
 ) -> Message:
     conversation, workflow = opened.conversation, opened.workflow
+    if message["sender"]["type"] == "customer":
+        restrictions.check_inbound(opened.channel, message, where=f"messages.message[{index}]")
     chat = opened.account["chatConfigurations"]
     available = await availability.is_available(
         ctx.session, tenant_id=ctx.tenant_id, entry_point_id=conversation.entry_point_id
@@ -363,13 +377,7 @@ async def _deliver(
 async def _system_message(ctx: SendContext, opened: Open, key: str) -> None:
     """A text from the hub to the customer (DECISIONS §7: off hours, retained)."""
     conversation, customer = opened.conversation, opened.workflow.customer
-    channel = await config.get(
-        ctx.session,
-        tenant_id=ctx.tenant_id,
-        kind="channel",
-        object_id=opened.account["channel"]["id"],
-    )
-    text = system_messages.localized(channel.body if channel else {}, key, conversation.language)
+    text = system_messages.localized(opened.channel, key, conversation.language)
     message = {
         "type": {"value": "text"},
         "content": {"text": text},

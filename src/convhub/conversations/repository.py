@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from convhub.configuration import repository as config
@@ -86,6 +86,17 @@ async def last_escalated(
         .limit(1)
     )
     return (await session.execute(query)).scalar_one_or_none()
+
+
+async def complete_expired(session: AsyncSession, *, now: datetime) -> int:
+    """Complete the conversations whose timeout has passed; how many."""
+    result = await session.execute(
+        update(Conversation)
+        .where(Conversation.status == "in_progress", Conversation.expires_at <= now)
+        .values(status="completed", completed=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 async def held(session: AsyncSession, *, tenant_id: str, entry_point_id: str) -> list[Conversation]:

@@ -29,6 +29,7 @@ from convhub.core.errors import (
 from convhub.core.runtime import Runtime
 from convhub.core.schemas import format_timestamp
 from convhub.delivery import outbox
+from convhub.delivery.redaction import redact_when_done
 from convhub.models import Conversation, Message
 from convhub.routing import availability, engine, restrictions, system_messages
 from convhub.routing import workflow as workflows
@@ -319,6 +320,8 @@ async def _route(
     )
     if not decision.recipients:
         stored.status = "retained" if decision.retained else "skipped"
+        if not decision.retained:
+            await redact_when_done(ctx.session, stored)
     _apply(ctx, conversation, decision, timeout=chat.get("timeout", 240))
     if decision.system_text:
         await _system_message(ctx, opened, decision.system_text)

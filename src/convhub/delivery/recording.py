@@ -18,6 +18,7 @@ from convhub.core.runtime import Runtime
 from convhub.delivery import outbox
 from convhub.delivery.backoff import next_delay
 from convhub.delivery.client import Outcome
+from convhub.delivery.redaction import redact_when_done
 from convhub.models import Conversation, Delivery, Message, NotificationSent
 from convhub.routing import workflow as workflows
 from convhub.routing.system_messages import SYSTEM_SENDER
@@ -49,6 +50,8 @@ async def record(
         row.state, row.finished = "sent", now
         if not await _undelivered(session, message.id):
             message.status, message.sent = "sent", now
+        await session.flush()
+        await redact_when_done(session, message)
         return None
     if outcome.result == "retry":
         delay = next_delay(
@@ -60,6 +63,8 @@ async def record(
             return None
     row.state, row.finished = "failed", now
     message.status = "failed"
+    await session.flush()
+    await redact_when_done(session, message)
     return await _failed(session, row, message, now=now)
 
 

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import os
 import socket
+import time
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -22,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from convhub.configuration import repository as config
+from convhub.conversations import repository as conversations
 from convhub.core.database import utcnow
 from convhub.core.runtime import Runtime
 from convhub.delivery import outbox, recording
@@ -46,6 +48,7 @@ class DeliveryWorker:
         self._tasks: set[asyncio.Task[None]] = set()
         self._stopping = False
         self._secrets: dict[str, str] = {}
+        self._last_sweep = 0.0
 
     async def run(self) -> None:
         listener = await self._listen()
@@ -57,6 +60,7 @@ class DeliveryWorker:
                     self._tasks.add(task)
                     task.add_done_callback(self._tasks.discard)
                 if not claimed:
+                    await self._sweep()
                     await self.runtime.wakeup.wait(await self._idle_seconds())
         finally:
             if listener is not None:
@@ -80,6 +84,20 @@ class DeliveryWorker:
             log.exception("outbox_claim_failed")
             await asyncio.sleep(_IDLE)
             return []
+
+    async def _sweep(self) -> None:
+        """Timeouts ride on the same loop: complete conversations whose time is up, once a
+        second at most (DECISIONS §6)."""
+        if time.monotonic() - self._last_sweep < _IDLE:
+            return
+        self._last_sweep = time.monotonic()
+        try:
+            async with self.runtime.db.session() as session:
+                expired = await conversations.complete_expired(session, now=utcnow())
+            if expired:
+                log.info("conversations_expired", count=expired)
+        except Exception:
+            log.exception("expiry_sweep_failed")
 
     async def _idle_seconds(self) -> float:
         with contextlib.suppress(Exception):

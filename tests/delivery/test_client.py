@@ -90,9 +90,7 @@ class TestSignature:
         verified = Webhook(SECRET).verify(request.body, request.header_dict())
         assert verified == {"message": {"id": "m-1", "text": "hello é"}}
         assert request.header("webhook-id") == "msg_2hBvx1"
-        assert request.header(
-            "webhook-signature",
-        ).startswith("v1,")  # type: ignore[union-attr]
+        assert (request.header("webhook-signature") or "").startswith("v1,")
 
     async def test_same_webhook_id_on_a_second_call(
         self, client: CallbackClient, receiver: Receiver

@@ -7,9 +7,10 @@ configuration does; it answers an :class:`Outcome`:
 - ``retry``: network errors, no complete answer within ``timeout`` seconds, 408, 429, 5xx (with
   ``retry_after`` from ``Retry-After``), an invalid signing secret, and every failure to get an
   OAuth2 token (``status_code`` is then ``None``: the callback was not called).
-- ``failed``: other 3xx (redirects are not followed) and 4xx, a 401 after the one token refresh,
-  a URL that is not http(s), an address the SSRF guard refuses (:mod:`convhub.delivery.guard`),
-  headers that cannot be sent, a body that is not UTF-8.
+- ``failed``: any 3xx (redirects are not followed) and other 4xx (for OAuth2, a 401 after the
+  one token refresh), a URL that is not http(s), an address the SSRF guard refuses, callback or
+  token URL alike (:mod:`convhub.delivery.guard`), headers that cannot be sent, a body that is
+  not UTF-8.
 
 Only cancellation (``asyncio.CancelledError``) and programming errors propagate.
 """

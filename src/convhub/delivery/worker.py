@@ -129,11 +129,15 @@ class DeliveryWorker:
                 mail = await recording.record(
                     session, self.runtime, delivery=delivery, owner=self.owner, outcome=outcome
                 )
-            if mail is not None:
-                await recording.send_notice(self.runtime, mail)
         except Exception:  # the lease expires and the delivery is tried again
             log.exception("delivery_record_failed", delivery=delivery.id)
+            mail = None
         self.runtime.wakeup.set()
+        if mail is not None:
+            try:
+                await recording.send_notice(self.runtime, mail)
+            except Exception:  # best effort: the failure is recorded, the error message sent
+                log.exception("notice_mail_failed", to=mail.to)
 
     async def _attempt(self, delivery: Delivery) -> Outcome:
         target = await self._target(delivery)

@@ -12,6 +12,20 @@ from convhub.conversations.callbacks import message_view
 from convhub.core.errors import NotFound
 from convhub.core.pagination import Page
 
+# ResponseConversation's attributes: preferredAgent, for one, goes to agents in callbacks only.
+_CONVERSATION_FIELDS = frozenset(
+    {
+        "account",
+        "conversationContact",
+        "lookupContact",
+        "entryPoint",
+        "customer",
+        "clientInfo",
+        "type",
+        "parent",
+    }
+)
+
 
 async def conversation_view(
     session: AsyncSession, *, tenant_id: str, conversation_id: str, page: Page
@@ -25,9 +39,17 @@ async def conversation_view(
     total, messages = await repository.messages_page(
         session, conversation_id=conversation.id, page=page
     )
-    view: dict[str, Any] = {"id": conversation.id, **conversation.document}
-    view["messages"] = {
-        "paginationInfo": {"count": total, "pagenum": page.number, "pagesize": page.size},
-        "message": [message_view(m, with_status=True) for m in messages],
-    }
+    shown = {k: v for k, v in conversation.document.items() if k in _CONVERSATION_FIELDS}
+    view: dict[str, Any] = {"id": conversation.id, **shown}
+    page_info = {"count": total, "pagenum": page.number, "pagesize": page.size}
+    view["messages"] = {"paginationInfo": page_info}
+    if messages:  # ResponseMessages.message has minItems 1: a page past the end leaves it out
+        view["messages"]["message"] = [
+            _without_intent(message_view(m, with_status=True)) for m in messages
+        ]
+    return view
+
+
+def _without_intent(view: dict[str, Any]) -> dict[str, Any]:
+    view.pop("intent", None)  # ResponseMessage has no intent (callbacks have it)
     return view

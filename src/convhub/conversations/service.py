@@ -35,6 +35,10 @@ from convhub.routing import availability, engine, restrictions, system_messages
 from convhub.routing import workflow as workflows
 from convhub.routing.workflow import Party, Workflow
 
+# Deletions sent on a new conversation (the original one is completed): nothing follows them.
+_ONE_SHOT = frozenset({"delete.soft", "delete.permanent", "undo"})
+# What a message on an existing conversation may update.
+_UPDATABLE = ("customer", "lookupContact", "conversationContact", "clientInfo", "preferredAgent")
 # Conversation attributes a client may give when it starts one, kept for callbacks and GET.
 _CONVERSATION_FIELDS = (
     "conversationContact",
@@ -77,6 +81,9 @@ class Open:
     workflow: Workflow
     account: dict[str, Any]
     channel: dict[str, Any]
+    # Completed right after this message: a survey, or a deletion on a completed conversation
+    # ("you can't submit further messages on new conversation that gets created").
+    one_shot: bool = False
 
 
 async def send(ctx: SendContext, request: dict[str, Any]) -> list[dict[str, Any]]:
@@ -98,6 +105,9 @@ async def _accept(
     conversation_in = message["conversation"]
     if "id" in conversation_in:
         opened = await _continue(ctx, conversation_in["id"], sender)
+        _update_attributes(opened.conversation, conversation_in)
+    elif _is_survey(conversation_in):
+        opened = await _start_survey(ctx, message, index=index)
     else:
         opened = await _start(ctx, message, index=index)
     answer = {"conversation": {"id": opened.conversation.id}}
@@ -188,7 +198,54 @@ async def _start(ctx: SendContext, message: dict[str, Any], *, index: int) -> Op
         await _maybe_bypass_bot(ctx, conversation, workflow)
     ctx.session.add(conversation)
     await ctx.session.flush()
-    return Open(conversation, workflow, account.body, channel.body)
+    return Open(conversation, workflow, account.body, channel.body, one_shot=kind in _ONE_SHOT)
+
+
+def _is_survey(conversation_in: dict[str, Any]) -> bool:
+    return conversation_in.get("type") == "survey.form" and "parent" in conversation_in
+
+
+async def _start_survey(ctx: SendContext, message: dict[str, Any], *, index: int) -> Open:
+    """A survey names the conversation it is about (``conversation.parent.id``) instead of an
+    account: it opens a one-message conversation on that conversation's account, delivered to
+    whoever served the customer last (the agent if it was escalated, else the bot)."""
+    if message["sender"]["type"] != "customer":
+        raise SenderMayNotStart()
+    parent_id = message["conversation"]["parent"]["id"]
+    parent = await repository.conversation(
+        ctx.session, tenant_id=ctx.tenant_id, conversation_id=parent_id
+    )
+    if parent is None:
+        raise ReferenceNotFound(f"messages.message[{index}].conversation.parent.id", parent_id)
+    opened = await _opened(ctx, parent)
+    survey = Conversation(
+        id=str(uuid.uuid4()),
+        tenant_id=ctx.tenant_id,
+        account_id=parent.account_id,
+        orchestration_id=parent.orchestration_id,
+        entry_point_id=parent.entry_point_id,
+        state=engine.AGENT if parent.escalated_at else engine.BOT,
+        status="in_progress",
+        language=parent.language,
+        document={**parent.document, "type": "survey.form", "parent": {"id": parent.id}},
+        contact_key=parent.contact_key,
+        next_seq=1,
+        created=ctx.now,
+        last_message_at=ctx.now,
+        expires_at=parent.expires_at,
+    )
+    ctx.session.add(survey)
+    await ctx.session.flush()
+    return Open(survey, opened.workflow, opened.account, opened.channel, one_shot=True)
+
+
+def _update_attributes(conversation: Conversation, conversation_in: dict[str, Any]) -> None:
+    """customer.info, an escalation to a preferred agent, ...: what a later message says about
+    the customer or the conversation replaces what was known."""
+    changes = {k: conversation_in[k] for k in _UPDATABLE if k in conversation_in}
+    if changes:
+        conversation.document = {**conversation.document, **changes}
+        conversation.contact_key = _contact_key(conversation.document) or conversation.contact_key
 
 
 def _new_conversation(
@@ -322,6 +379,8 @@ async def _route(
         stored.status = "retained" if decision.retained else "skipped"
         if not decision.retained:
             await redact_when_done(ctx.session, stored)
+    if opened.one_shot:
+        decision.complete = True
     _apply(ctx, conversation, decision, timeout=chat.get("timeout", 240))
     if decision.system_text:
         await _system_message(ctx, opened, decision.system_text)

@@ -7,6 +7,8 @@ and commits once, at the edge (see ``core/dependencies.py``).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -72,7 +74,7 @@ def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEn
     # SQLite ignores foreign keys unless asked, per connection.
     cursor.execute("PRAGMA foreign_keys=ON")
     # Several processes share the file: wait for the write lock instead of failing at once.
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
 
 
@@ -102,12 +104,17 @@ class Database:
         writer = self.engine.execution_options(**{_BEGIN_MODE: "IMMEDIATE"})
         self._write = async_sessionmaker(writer, expire_on_commit=False)
         self._read = async_sessionmaker(self.engine, expire_on_commit=False)
+        # SQLite has one writer at a time and its busy handler polls instead of queueing: under
+        # a burst, one waiting transaction can lose the race for longer than the busy timeout.
+        # Within a process, writers take turns here first (first come, first served).
+        self._write_turn = asyncio.Lock() if is_sqlite(url) else None
 
     @asynccontextmanager
     async def session(self, *, write: bool = True) -> AsyncIterator[AsyncSession]:
         """A session whose transaction commits when the block ends and rolls back on error."""
         factory = self._write if write else self._read
-        async with factory() as session:
+        turn = self._write_turn if write else None
+        async with turn or contextlib.nullcontext(), factory() as session:
             try:
                 yield session
                 await session.commit()

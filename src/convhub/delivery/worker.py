@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import os
 import socket
 import time
@@ -49,6 +50,7 @@ class DeliveryWorker:
         self._stopping = False
         self._secrets: dict[str, str] = {}
         self._last_sweep = 0.0
+        self._in_flight: set[str] = set()
 
     async def run(self) -> None:
         listener = await self._listen()
@@ -56,15 +58,24 @@ class DeliveryWorker:
             while not self._stopping:
                 claimed = await self._claim()
                 for delivery in claimed:
+                    if delivery.id in self._in_flight:
+                        # Its lease ran out while our attempt is still under way: the claim
+                        # renewed it; a second attempt would only send it twice.
+                        continue
+                    self._in_flight.add(delivery.id)
                     task = asyncio.create_task(self._deliver(delivery))
                     self._tasks.add(task)
                     task.add_done_callback(self._tasks.discard)
+                    task.add_done_callback(functools.partial(self._finished, delivery.id))
                 if not claimed:
                     await self._sweep()
                     await self.runtime.wakeup.wait(await self._idle_seconds())
         finally:
             if listener is not None:
                 await listener.close()
+
+    def _finished(self, delivery_id: str, _task: asyncio.Task[None]) -> None:
+        self._in_flight.discard(delivery_id)
 
     async def stop(self, *, grace: float = 10.0) -> None:
         self._stopping = True

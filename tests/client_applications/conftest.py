@@ -4,9 +4,7 @@ nothing), a check of eGain error answers, and a server that allows private callb
 
 from __future__ import annotations
 
-import re
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
@@ -15,34 +13,14 @@ import pytest
 from convhub.core.settings import Settings
 from tests.conftest import API_BASE, ClientFactory
 from tests.factories import basic_authentication, client_application, create, role
+from tests.resources import Snapshot, Stored, read_object, snapshot_of
 from tests.server import running_server
 
 PATH = "/clientapplications"
-TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
-
-Snapshot = Callable[[], Awaitable[list[dict[str, Any]]]]
-
-
-@dataclass
-class Stored:
-    id: str
-    sent: dict[str, Any]
-    read: dict[str, Any]
 
 
 async def read_application(api: httpx.AsyncClient, app_id: str) -> dict[str, Any]:
-    answer = await api.get(f"{PATH}/{app_id}")
-    assert answer.status_code == 200, answer.text
-    body: dict[str, Any] = answer.json()
-    return body
-
-
-def refused(answer: httpx.Response, status: int, code: str, mentions: str = "") -> None:
-    """The answer is the WSErrorCommon ``code``, and its developerMessage mentions ``mentions``."""
-    assert answer.status_code == status, answer.text
-    body = answer.json()
-    assert body["code"] == code, body
-    assert mentions in body["developerMessage"], body
+    return await read_object(api, PATH, app_id)
 
 
 @pytest.fixture
@@ -63,14 +41,7 @@ async def existing(api: httpx.AsyncClient, authentication: str) -> Stored:
 @pytest.fixture
 def snapshot(api: httpx.AsyncClient) -> Snapshot:
     """Every client application of ``api``'s tenant, as the list operation shows them."""
-
-    async def take() -> list[dict[str, Any]]:
-        answer = await api.get(PATH, params={"$pagesize": "100"})
-        assert answer.status_code == 200, answer.text
-        items: list[dict[str, Any]] = answer.json()["clientApplication"]
-        return items
-
-    return take
+    return snapshot_of(api, PATH, "clientApplication")
 
 
 @pytest.fixture(scope="module")

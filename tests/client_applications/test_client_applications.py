@@ -12,11 +12,7 @@ import pytest
 
 from tests.client_applications.conftest import (
     PATH,
-    TIMESTAMP,
-    Snapshot,
-    Stored,
     read_application,
-    refused,
 )
 from tests.conftest import ClientFactory
 from tests.factories import (
@@ -28,6 +24,7 @@ from tests.factories import (
     with_value,
     without,
 )
+from tests.resources import TIMESTAMP, Snapshot, Stored, refused
 
 READ_ONLY = ["app.conversation.conversationmgr.read"]
 STALE = "2021-03-28T14:29:01.516Z"

@@ -4,8 +4,6 @@ that a refused request changed nothing), and a check of eGain error answers."""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,12 +11,10 @@ import httpx
 import pytest
 
 from tests.factories import client_application, create, orchestration, participant, role
+from tests.resources import Snapshot, Stored, read_object, snapshot_of
 
 PATH = "/orchestrations"
 APPS = "/clientapplications"
-TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
-
-Snapshot = Callable[[], Awaitable[list[dict[str, Any]]]]
 
 
 @dataclass
@@ -49,13 +45,6 @@ class Parts:
         )
 
 
-@dataclass
-class Stored:
-    id: str
-    sent: dict[str, Any]
-    read: dict[str, Any]
-
-
 async def make_parts(api: httpx.AsyncClient) -> Parts:
     customer = await create(api, APPS, client_application(role("customer")))
     bot = await create(api, APPS, client_application(role("custom_bot")))
@@ -65,18 +54,7 @@ async def make_parts(api: httpx.AsyncClient) -> Parts:
 
 
 async def read_orchestration(api: httpx.AsyncClient, orchestration_id: str) -> dict[str, Any]:
-    answer = await api.get(f"{PATH}/{orchestration_id}")
-    assert answer.status_code == 200, answer.text
-    body: dict[str, Any] = answer.json()
-    return body
-
-
-def refused(answer: httpx.Response, status: int, code: str, mentions: str = "") -> None:
-    """The answer is the WSErrorCommon ``code``, and its developerMessage mentions ``mentions``."""
-    assert answer.status_code == status, answer.text
-    body = answer.json()
-    assert body["code"] == code, body
-    assert mentions in body["developerMessage"], body
+    return await read_object(api, PATH, orchestration_id)
 
 
 @pytest.fixture
@@ -95,11 +73,4 @@ async def existing(api: httpx.AsyncClient, parts: Parts) -> Stored:
 @pytest.fixture
 def snapshot(api: httpx.AsyncClient) -> Snapshot:
     """Every orchestration of ``api``'s tenant, as the list operation shows them."""
-
-    async def take() -> list[dict[str, Any]]:
-        answer = await api.get(PATH, params={"$pagesize": "100"})
-        assert answer.status_code == 200, answer.text
-        items: list[dict[str, Any]] = answer.json()["orchestration"]
-        return items
-
-    return take
+    return snapshot_of(api, PATH, "orchestration")

@@ -25,14 +25,11 @@ from tests.factories import (
 from tests.orchestrations.conftest import (
     APPS,
     PATH,
-    TIMESTAMP,
     Parts,
-    Snapshot,
-    Stored,
     make_parts,
     read_orchestration,
-    refused,
 )
+from tests.resources import TIMESTAMP, Snapshot, Stored, refused
 
 READ_ONLY = ["app.conversation.conversationmgr.read"]
 STALE = "2021-06-11T23:14:41.836Z"

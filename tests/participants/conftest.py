@@ -4,42 +4,19 @@ nothing), and a check of eGain error answers."""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
 
 from tests.factories import client_application, create, participant, role
+from tests.resources import Snapshot, Stored, read_object, snapshot_of
 
 PATH = "/participants"
-TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
-
-Snapshot = Callable[[], Awaitable[list[dict[str, Any]]]]
-
-
-@dataclass
-class Stored:
-    id: str
-    sent: dict[str, Any]
-    read: dict[str, Any]
 
 
 async def read_participant(api: httpx.AsyncClient, participant_id: str) -> dict[str, Any]:
-    answer = await api.get(f"{PATH}/{participant_id}")
-    assert answer.status_code == 200, answer.text
-    body: dict[str, Any] = answer.json()
-    return body
-
-
-def refused(answer: httpx.Response, status: int, code: str, mentions: str = "") -> None:
-    """The answer is the WSErrorCommon ``code``, and its developerMessage mentions ``mentions``."""
-    assert answer.status_code == status, answer.text
-    body = answer.json()
-    assert body["code"] == code, body
-    assert mentions in body["developerMessage"], body
+    return await read_object(api, PATH, participant_id)
 
 
 @pytest.fixture
@@ -63,11 +40,4 @@ async def existing(api: httpx.AsyncClient, application: str) -> Stored:
 @pytest.fixture
 def snapshot(api: httpx.AsyncClient) -> Snapshot:
     """Every participant of ``api``'s tenant, as the list operation shows them."""
-
-    async def take() -> list[dict[str, Any]]:
-        answer = await api.get(PATH, params={"$pagesize": "100"})
-        assert answer.status_code == 200, answer.text
-        items: list[dict[str, Any]] = answer.json()["participant"]
-        return items
-
-    return take
+    return snapshot_of(api, PATH, "participant")

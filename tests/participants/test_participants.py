@@ -22,12 +22,9 @@ from tests.factories import (
 )
 from tests.participants.conftest import (
     PATH,
-    TIMESTAMP,
-    Snapshot,
-    Stored,
     read_participant,
-    refused,
 )
+from tests.resources import TIMESTAMP, Snapshot, Stored, refused
 
 READ_ONLY = ["app.conversation.conversationmgr.read"]
 STALE = "2021-03-06T21:16:36.838Z"

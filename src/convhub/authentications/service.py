@@ -10,7 +10,7 @@ import copy
 
 from convhub.configuration.spec import Body, Context, Resolver
 from convhub.core.errors import InvalidValue
-from convhub.core.security.crypto import MASK
+from convhub.core.security.crypto import MASK, SecretBox
 from convhub.models import ConfigObject
 
 # (section, field) of each secret, by authentication type.
@@ -49,7 +49,9 @@ def present(ctx: Context, body: Body) -> Body:
     return shown
 
 
-def open_secret(ctx: Context, body: Body) -> str:
-    """The clear secret of a stored authentication, for the delivery worker."""
+def opened(box: SecretBox, body: Body) -> Body:
+    """A stored authentication with its secret in clear, for the delivery worker."""
     section, field = _secret_path(body)
-    return ctx.runtime.box.open(body[section][field])
+    clear = copy.deepcopy(body)
+    clear[section][field] = box.open(body[section][field])
+    return clear

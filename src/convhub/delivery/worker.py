@@ -23,6 +23,7 @@ import structlog
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
+from convhub.authentications.service import opened
 from convhub.configuration import repository as config
 from convhub.conversations import repository as conversations
 from convhub.core.database import utcnow
@@ -177,17 +178,9 @@ class DeliveryWorker:
                 stored = await config.get(
                     session, tenant_id=delivery.tenant_id, kind="authentication", object_id=auth_id
                 )
-                authentication = self._opened(stored.body) if stored else None
+                authentication = opened(self.runtime.box, stored.body) if stored else None
         headers = [(h["name"], h["value"]) for h in role.get("headers", [])]
         return CallbackTarget(role["callback"], headers, authentication, auth_id)
-
-    def _opened(self, body: dict[str, Any]) -> dict[str, Any]:
-        from convhub.authentications.service import SECRETS
-
-        section, field = SECRETS[body["type"]]
-        opened = {**body, section: dict(body[section])}
-        opened[section][field] = self.runtime.box.open(body[section][field])
-        return opened
 
     async def _signing_secret(self, tenant_id: str) -> str:
         if tenant_id not in self._secrets:

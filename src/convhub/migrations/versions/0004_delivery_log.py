@@ -1,0 +1,23 @@
+"""Delivery attempts log, circuit breakers and dead letters.
+
+Placeholder reserved while this part is built on its own branch: it changes nothing yet.
+
+Revision ID: 0004
+Revises: 0003
+Create Date: 2026-11-25
+"""
+
+from __future__ import annotations
+
+revision = "0004"
+down_revision = "0003"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass

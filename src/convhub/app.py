@@ -7,7 +7,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from convhub import __version__
 from convhub.accounts.router import router as accounts_router
@@ -20,8 +20,11 @@ from convhub.core.runtime import Runtime
 from convhub.core.settings import Settings, get_settings
 from convhub.delivery.worker import DeliveryWorker
 from convhub.identity.router import router as identity_router
+from convhub.observability import health, metrics
+from convhub.observability.requests import RequestObserver
 from convhub.orchestrations.router import router as orchestrations_router
 from convhub.participants.router import router as participants_router
+from convhub.ratelimits import guard as rate_limits
 
 API_BASE = "/conversation/conversationmgr/v3"
 
@@ -45,6 +48,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.runtime = runtime
         worker = DeliveryWorker(runtime) if settings.run_worker else None
         task = asyncio.create_task(worker.run()) if worker else None
+        app.state.worker_task = task  # /health/ready checks it runs
         try:
             yield
         finally:
@@ -60,9 +64,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description="A self-hostable conversation hub speaking eGain's Conversation Manager API.",
         lifespan=lifespan,
+        # Every operation: rate limits (DECISIONS §10); it also notes the tenant for the log.
+        dependencies=[Depends(rate_limits.rate_limit(API_BASE))],
     )
     error_handlers.install(app)
+    rate_limits.install(app)
     openapi.install(app)
+    app.add_middleware(RequestObserver)
+    app.include_router(health.router)
+    app.include_router(metrics.router)
     app.include_router(identity_router)
     for router in CONFIG_ROUTERS:
         app.include_router(router, prefix=API_BASE)

@@ -19,6 +19,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 import uvicorn
+from pydantic import ValidationError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -95,9 +96,18 @@ def _database_errors(settings: Settings) -> Iterator[None]:
         raise _fail(f"error: database {_masked(settings.database_url)}: {reason}") from exc
 
 
+def _settings() -> Settings:
+    """The settings, or a one-line error naming what to fix (production refuses unsafe ones)."""
+    try:
+        return get_settings()
+    except ValidationError as exc:
+        reasons = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())
+        raise _fail(f"error: settings: {reasons}") from exc
+
+
 def _migrated() -> Settings:
     """The settings, with their database brought to the newest revision (prints nothing)."""
-    settings = get_settings()
+    settings = _settings()
     with _database_errors(settings):
         upgrade(settings.database_url)
     return settings

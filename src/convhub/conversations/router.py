@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
+import structlog
 from fastapi import APIRouter, Body, Depends, Request, status
 from fastapi.responses import JSONResponse
 
@@ -16,7 +17,12 @@ from convhub.core.openapi import responses_for
 from convhub.core.pagination import Page, read_page
 from convhub.core.security import permissions as perms
 from convhub.core.security.tokens import Caller
+from convhub.delivery.redaction import redacted
 from convhub.delivery.signal import notify_other_processes
+from convhub.observability.metrics import MESSAGES_ACCEPTED
+from convhub.observability.requests import note
+
+log = structlog.get_logger(__name__)
 
 router = APIRouter(prefix="/conversations", tags=["Conversation"])
 
@@ -40,7 +46,11 @@ ConversationPage = Annotated[Page, Depends(_conversation_page)]
     response_model=SendMessageResponse,
 )
 async def send_message(
-    caller: Sender, _: NoQuery, runtime: RuntimeDep, body: Annotated[SendMessageRequest, Body()]
+    caller: Sender,
+    _: NoQuery,
+    runtime: RuntimeDep,
+    body: Annotated[SendMessageRequest, Body()],
+    http: Request,
 ) -> JSONResponse:
     """Send 1 to 10 messages. A message without `conversation.id` starts a conversation on the
     account named by `conversation.account`. The 202 is sent once the messages and their
@@ -51,7 +61,25 @@ async def send_message(
         accepted = await service.send(ctx, request)
         await notify_other_processes(session)
     runtime.wakeup.set()
+    _observe(http, request["messages"]["message"], accepted)
     return JSONResponse({"messages": {"message": accepted}}, status_code=202)
+
+
+def _observe(http: Request, sent: list[dict[str, Any]], accepted: list[dict[str, Any]]) -> None:
+    """Metrics and the request log's ids; the content only at debug level, never when the
+    message asked for ``redact``."""
+    for message in sent:
+        MESSAGES_ACCEPTED.labels(message["type"]["value"]).inc()
+    note(
+        http.state,
+        conversations=sorted({a["conversation"]["id"] for a in accepted if "conversation" in a}),
+        messages=[a["id"] for a in accepted],
+    )
+    for message, answer in zip(sent, accepted, strict=True):
+        content = message.get("content")
+        if content is not None and content.get("redact") is True:
+            content = redacted(content)
+        log.debug("message_content", message=answer["id"], content=content)
 
 
 @router.get(
@@ -66,9 +94,11 @@ async def get_conversation(
     caller: Reader,
     page: ConversationPage,
     runtime: RuntimeDep,
+    http: Request,
 ) -> JSONResponse:
     """A conversation, in progress or completed, with its messages in order and each one's
     delivery status, paginated by `$pagenum` and `$pagesize` (at most 200)."""
+    note(http.state, conversation=id)
     async with runtime.db.session(write=False) as session:
         view = await reading.conversation_view(
             session, tenant_id=caller.tenant_id, conversation_id=id, page=page

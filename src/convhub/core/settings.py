@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Development defaults: good enough to try convhub on a laptop, refused in production (see README).
@@ -18,7 +18,10 @@ DEV_ENCRYPTION_KEY = "Y29udmh1Yi1kZXZlbG9wbWVudC1lbmNyeXB0aW9uLWs="
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="CONVHUB_", env_file=".env", extra="ignore")
+    # hide_input_in_errors: a refused setting's error must not echo the secrets beside it.
+    model_config = SettingsConfigDict(
+        env_prefix="CONVHUB_", env_file=".env", extra="ignore", hide_input_in_errors=True
+    )
 
     env: Literal["development", "production"] = "development"
     database_url: str = "sqlite+aiosqlite:///./convhub.db"
@@ -63,6 +66,42 @@ class Settings(BaseSettings):
     mail_from: str = "convhub@localhost"
 
     log_level: str = "INFO"
+
+    # Observability and limits: a bearer token /metrics asks for (none: open), and the rate plan
+    # of the SLA (developer, basic, enterprise, internal) every API client is held to (none: no
+    # limit, DECISIONS §10).
+    metrics_token: SecretStr | None = None
+    rate_plan: Literal["developer", "basic", "enterprise", "internal"] | None = None
+
+    @model_validator(mode="after")
+    def _safe_in_production(self) -> Settings:
+        problems = production_problems(self) if self.env == "production" else []
+        if problems:
+            raise ValueError("CONVHUB_ENV=production refuses to start: " + "; ".join(problems))
+        return self
+
+
+def production_problems(settings: Settings) -> list[str]:
+    """What must change before ``settings`` may run in production, each naming its setting."""
+    problems = []
+    for name, default in (
+        ("token_signing_key", DEV_TOKEN_SIGNING_KEY),
+        ("encryption_key", DEV_ENCRYPTION_KEY),
+    ):
+        keys = [k.strip() for k in getattr(settings, name).get_secret_value().split(",")]
+        if not any(keys) or default in keys:
+            problems.append(
+                f"set CONVHUB_{name.upper()} (it is missing or the development default)"
+            )
+    if settings.database_url.startswith("sqlite"):
+        problems.append(
+            "set CONVHUB_DATABASE_URL to a PostgreSQL database (SQLite is for development)"
+        )
+    if settings.allow_private_callbacks:
+        problems.append(
+            "set CONVHUB_ALLOW_PRIVATE_CALLBACKS=false (callbacks to private addresses)"
+        )
+    return problems
 
 
 @lru_cache(maxsize=1)

@@ -20,6 +20,7 @@ from convhub.delivery.backoff import next_delay
 from convhub.delivery.client import Outcome
 from convhub.delivery.redaction import redact_when_done
 from convhub.models import Conversation, Delivery, Message, NotificationSent
+from convhub.observability.metrics import delivery_recorded
 from convhub.routing import workflow as workflows
 from convhub.routing.system_messages import SYSTEM_SENDER
 from convhub.routing.workflow import Party
@@ -47,6 +48,7 @@ async def record(
     message = await session.get(Message, row.message_id)
     assert message is not None
     if outcome.result == "delivered":
+        delivery_recorded("delivered", accepted=row.created, now=now)
         row.state, row.finished = "sent", now
         if not await _undelivered(session, message.id):
             message.status, message.sent = "sent", now
@@ -60,7 +62,9 @@ async def record(
         if now + timedelta(seconds=delay) < row.deadline:
             row.next_attempt_at = now + timedelta(seconds=delay)
             message.status = "retryInProgress"
+            delivery_recorded("retrying", accepted=row.created, now=now)
             return None
+    delivery_recorded("failed", accepted=row.created, now=now)
     row.state, row.finished = "failed", now
     message.status = "failed"
     await session.flush()

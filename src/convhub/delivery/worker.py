@@ -127,6 +127,7 @@ class DeliveryWorker:
             outcome = Outcome("retry", None, None, f"internal error: {type(exc).__name__}", 0.0)
         log.info(
             "delivery_attempt",
+            tenant=delivery.tenant_id,
             delivery=delivery.id,
             message=delivery.message_id,
             conversation=delivery.conversation_id,

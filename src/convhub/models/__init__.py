@@ -7,6 +7,7 @@ from convhub.models.config_object import ConfigObject, ConfigReference
 from convhub.models.conversation import Conversation
 from convhub.models.delivery import Delivery
 from convhub.models.message import Message
+from convhub.models.rate_limit import RateLimitCounter
 from convhub.models.tenant import Tenant
 
 __all__ = [
@@ -19,5 +20,6 @@ __all__ = [
     "EntryPointAvailability",
     "Message",
     "NotificationSent",
+    "RateLimitCounter",
     "Tenant",
 ]

@@ -1,0 +1,1 @@
+"""Health checks, Prometheus metrics and the request log: what operators watch."""

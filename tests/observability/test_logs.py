@@ -80,7 +80,8 @@ class TestLog:
             )
             assert attempt["conversation"] == conversation_id
             assert attempt["status"] == 202
-            assert attempt["delivery"] and attempt["tenant"]
+            assert attempt["delivery"]
+            assert attempt["tenant"]
         request = await _until_logged(observed.log, "request", request_id="req-start-1")
         assert request["operation"] == "sendMessage"
         assert request["status"] == 202

@@ -210,15 +210,25 @@ def serve(
 
 
 @app.command()
-def worker() -> None:
+def worker(
+    host: Annotated[
+        str, typer.Option(envvar="CONVHUB_WORKER_HOST", help="Address of --port.")
+    ] = HOST,
+    port: Annotated[
+        int | None,
+        typer.Option(
+            envvar="CONVHUB_WORKER_PORT", help="Serve /health/* and /metrics on this port."
+        ),
+    ] = None,
+) -> None:
     """Run the delivery worker alone (no API): any number may run beside `convhub serve`
     processes on PostgreSQL. Stops cleanly on SIGINT/SIGTERM."""
     settings = _migrated()
     typer.echo(f"database {_masked(settings.database_url)}: up to date")
-    asyncio.run(_run_worker(settings))
+    asyncio.run(_run_worker(settings, probes=(host, port) if port is not None else None))
 
 
-async def _run_worker(settings: Settings) -> None:
+async def _run_worker(settings: Settings, *, probes: tuple[str, int] | None = None) -> None:
     from convhub.core import logging
     from convhub.core.runtime import Runtime
     from convhub.delivery.worker import DeliveryWorker
@@ -232,12 +242,33 @@ async def _run_worker(settings: Settings) -> None:
         loop.add_signal_handler(signum, stop.set)
     task = asyncio.create_task(delivery.run())
     typer.echo(f"convhub worker {delivery.owner} is delivering")
+    probe = _probe_server(runtime, task, probes) if probes else None
+    probe_task = asyncio.create_task(probe.serve()) if probe else None
     await stop.wait()
+    if probe is not None and probe_task is not None:
+        probe.should_exit = True
+        await probe_task
     await delivery.stop()
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
     await runtime.db.dispose()
+
+
+def _probe_server(runtime: Any, task: asyncio.Task[None], where: tuple[str, int]) -> uvicorn.Server:
+    from convhub.observability.probes import ProbeServer, probe_app
+
+    host, port = where
+    typer.echo(f"  health and metrics: {_root_url(host, port)}/health/ready, /metrics")
+    config = uvicorn.Config(
+        probe_app(runtime, task),
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,
+        lifespan="off",
+    )
+    return ProbeServer(config)
 
 
 # --- convhub clients ... ---------------------------------------------------------------------

@@ -57,10 +57,10 @@ async def ready(request: Request, runtime: RuntimeDep) -> JSONResponse:
         checks["database"] = f"unreachable: {type(exc).__name__}"
         checks["migrations"] = "unknown"
     task: asyncio.Task[None] | None = getattr(request.app.state, "worker_task", None)
-    if not runtime.settings.run_worker:
+    if task is None:
         checks["worker"] = "not run by this process (convhub worker)"
     else:
-        checks["worker"] = "ok" if task is not None and not task.done() else "stopped"
+        checks["worker"] = "stopped" if task.done() else "ok"
     ok = all(v == "ok" or v.startswith("not run") for v in checks.values())
     body = {"status": "ready" if ok else "not ready", "version": __version__, "checks": checks}
     return JSONResponse(body, status_code=200 if ok else 503)

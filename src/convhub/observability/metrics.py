@@ -121,7 +121,10 @@ def _authorised(request: Request, token: str) -> bool:
 @router.get("/metrics")
 async def metrics(request: Request, runtime: RuntimeDep) -> Response:
     token = runtime.settings.metrics_token
-    if token is not None and not _authorised(request, token.get_secret_value()):
+    # An empty token (a blank variable in compose.yaml) is no token.
+    if token is not None and token.get_secret_value() and not _authorised(
+        request, token.get_secret_value()
+    ):
         raise Unauthorized()
     await _refresh(runtime)
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -122,8 +122,10 @@ def _authorised(request: Request, token: str) -> bool:
 async def metrics(request: Request, runtime: RuntimeDep) -> Response:
     token = runtime.settings.metrics_token
     # An empty token (a blank variable in compose.yaml) is no token.
-    if token is not None and token.get_secret_value() and not _authorised(
-        request, token.get_secret_value()
+    if (
+        token is not None
+        and token.get_secret_value()
+        and not _authorised(request, token.get_secret_value())
     ):
         raise Unauthorized()
     await _refresh(runtime)

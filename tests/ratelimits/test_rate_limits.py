@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 import pytest
 
@@ -49,6 +51,15 @@ class TestBasicPlan:
         assert [a.status_code for a in fetches[:3]] == [404, 404, 404]
         _assert_429(fetches[3], window=3)
         assert listing.status_code == 200
+
+    async def test_after_retry_after_the_window_opens_again(self, limited_urls, token):
+        """Retry-After is honest: waiting that long, the client gets its burst again."""
+        async with api_client(limited_urls[0], token) as api:
+            burst = [await api.get(f"/conversations/{SOME_ID}") for _ in range(4)]
+            _assert_429(burst[3], window=3)
+            await asyncio.sleep(int(burst[3].headers["Retry-After"]))
+            again = [await api.get(f"/conversations/{SOME_ID}") for _ in range(4)]
+        assert [a.status_code for a in again] == [404, 404, 404, 429]
 
     async def test_each_api_client_has_its_own_count(
         self, limited_urls, token, database, limited_settings

@@ -71,7 +71,7 @@ def test_every_problem_is_named_at_once():
         assert f"CONVHUB_{name}" in message
 
 
-@pytest.mark.parametrize("command", ["serve", "worker", "migrate"])
+@pytest.mark.parametrize("command", ["serve", "worker"])
 def test_commands_refuse_to_start_and_say_what_to_fix(command, tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("CONVHUB_")}
     env.update(

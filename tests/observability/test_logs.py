@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import subprocess
+import sys
 import time
 import uuid
 from pathlib import Path
@@ -114,3 +117,39 @@ class TestLog:
             bad = await http.get("/health/live", headers={"X-Request-Id": "a b\tc"})
         assert len(made.headers["x-request-id"]) == 32
         assert bad.headers["x-request-id"] not in {"a b\tc", made.headers["x-request-id"]}
+
+
+_LOG_ONE_LINE = (
+    "from convhub.core import logging; logging.configure('INFO');"
+    "import structlog; structlog.get_logger().info('hello', request_id='r-1')"
+)
+
+
+class TestFormat:
+    def test_json_lines_when_not_on_a_terminal(self):
+        done = subprocess.run(
+            [sys.executable, "-c", _LOG_ONE_LINE],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        line = json.loads(done.stderr)
+        assert (line["event"], line["request_id"], line["level"]) == ("hello", "r-1", "info")
+
+    def test_readable_lines_on_a_terminal(self):
+        leader, follower = os.openpty()
+        try:
+            subprocess.run(
+                [sys.executable, "-c", _LOG_ONE_LINE],
+                stderr=follower,
+                timeout=60,
+                check=True,
+            )
+            written = os.read(leader, 65536).decode()
+        finally:
+            os.close(follower)
+            os.close(leader)
+        assert "hello" in written
+        assert "r-1" in written
+        assert not written.lstrip().startswith("{")

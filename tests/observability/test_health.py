@@ -59,7 +59,11 @@ class TestReady:
         with running_server(settings) as url:
             answer = await _get(url, "/health/ready")
             live = await _get(url, "/health/live")
+            metrics = await _get(url, "/metrics")
         assert answer.status_code == 503
         assert answer.json()["checks"]["database"].startswith("unreachable")
         assert "pw" not in answer.text
         assert live.status_code == 200
+        # The counters are still served, and the gauges are said to be stale.
+        assert metrics.status_code == 200
+        assert "convhub_metrics_database_ok 0.0" in metrics.text

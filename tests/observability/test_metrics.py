@@ -41,6 +41,7 @@ class TestTraffic:
         assert value(after, "convhub_delivery_latency_seconds_count") == (
             value(before, "convhub_delivery_latency_seconds_count") + 1
         )
+        assert value(after, "convhub_metrics_database_ok") == 1
         assert value(after, "convhub_delivery_latency_seconds_sum") > value(
             before, "convhub_delivery_latency_seconds_sum"
         )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hmac
 from datetime import datetime
 
+import structlog
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
@@ -70,6 +71,12 @@ HELD = Gauge(
     "convhub_conversations_held", "Conversations in progress waiting for an agent to be available"
 )
 
+SCRAPE_DATABASE_OK = Gauge(
+    "convhub_metrics_database_ok",
+    "1 when this scrape read the gauges above from the database, 0 when it could not (stale)",
+)
+
+log = structlog.get_logger(__name__)
 router = APIRouter(include_in_schema=False)
 
 
@@ -128,5 +135,11 @@ async def metrics(request: Request, runtime: RuntimeDep) -> Response:
         and not _authorised(request, token.get_secret_value())
     ):
         raise Unauthorized()
-    await _refresh(runtime)
+    try:
+        await _refresh(runtime)
+    except Exception as exc:  # the database is away: the counters are still worth scraping
+        log.warning("metrics_gauges_not_refreshed", error=type(exc).__name__)
+        SCRAPE_DATABASE_OK.set(0)
+    else:
+        SCRAPE_DATABASE_OK.set(1)
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -101,7 +101,11 @@ def _settings() -> Settings:
     try:
         return get_settings()
     except ValidationError as exc:
-        reasons = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())
+        reasons = "; ".join(
+            ("".join(f"CONVHUB_{str(part).upper()}: " for part in e["loc"][:1]))
+            + str(e["msg"]).removeprefix("Value error, ")
+            for e in exc.errors()
+        )
         raise _fail(f"error: settings: {reasons}") from exc
 
 

@@ -11,8 +11,15 @@ from typing import Any
 import pytest
 from cryptography.fernet import Fernet
 from pydantic import ValidationError
+from typer.testing import CliRunner
 
-from convhub.core.settings import DEV_ENCRYPTION_KEY, DEV_TOKEN_SIGNING_KEY, Settings
+from convhub.cli import app
+from convhub.core.settings import (
+    DEV_ENCRYPTION_KEY,
+    DEV_TOKEN_SIGNING_KEY,
+    Settings,
+    get_settings,
+)
 
 CONVHUB = Path(sys.executable).parent / "convhub"
 SIGNING_KEY = "a-production-signing-key-of-enough-length-0123456789"
@@ -95,3 +102,16 @@ def test_commands_refuse_to_start_and_say_what_to_fix(command, tmp_path):
     assert "Traceback" not in done.stderr
     assert SIGNING_KEY not in done.stderr + done.stdout
     assert not (tmp_path / "convhub.db").exists()
+
+
+def test_an_invalid_setting_is_named(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no .env
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(
+            app, ["migrate"], env={"CONVHUB_RATE_PLAN": "gold", "CONVHUB_ENV": "development"}
+        )
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 1
+    assert result.output.startswith("error: settings: CONVHUB_RATE_PLAN: ")

@@ -1,0 +1,196 @@
+"""``convhub demo`` end to end: the installed command, run as a subprocess as a newcomer runs it,
+starts the hub and the programs of examples/, plays the conversation and prints each hop and
+the transcript; it fails with a clear message when a hop does not arrive.
+
+The demo always uses a fresh SQLite database of its own, whatever CONVHUB_TEST_DATABASE_URL
+says: these tests are the same on both runs of the suite. About 10 s on a quiet machine.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+CONVHUB = Path(sys.executable).parent / "convhub"
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+HOP = re.compile(r"^  \+\d+\.\d{3} s  (?P<sender>.+?) -> (?P<recipient>.+?): (?P<what>.+)$")
+DELIVERED = re.compile(r"^ {12}(?P<app>the .+?)'s callback (?P<url>\S+): delivered in \d+ ms$")
+APP = re.compile(r"^  (?P<app>the .+?app|the bot) +(?P<url>http://127\.0\.0\.1:\d+) ")
+TRANSCRIPT_LINE = re.compile(r"^  (\d)\. \d\d:\d\d:\d\d\.\d{3}  (?P<sender>.+?) {2,}(?P<what>.+)$")
+
+ESCALATING = 'text "Of course. Let me find someone who can help you."'
+ANSWER = 'text "I am eva. Orders arrive within three days. Or would you like a person?"'
+AGENT_ANSWER = (
+    'text "Hello John, I am Ann. You asked: Where is my order? '
+    'Your parcel left today, it arrives tomorrow."'
+)
+# (sender, recipient, what): the conversation as the demo plays it.
+CONVERSATION = [
+    ("John (customer)", "eva (custom_bot)", 'text "Where is my order?"'),
+    ("eva (custom_bot)", "web-chat (customer)", ANSWER),
+    ("John (customer)", "eva (custom_bot)", 'text "Can I talk to a person, please?"'),
+    ("eva (custom_bot)", "web-chat (customer)", ESCALATING),
+    ("eva (custom_bot)", "agent-desk (custom_agent)", "escalation.transfer"),
+    ("Ann (custom_agent)", "web-chat (customer)", AGENT_ANSWER),
+    ("Ann (custom_agent)", "web-chat (customer)", "conversation.end"),
+]
+# Who receives each recipient's callbacks.
+RECEIVERS = {
+    "eva (custom_bot)": "the bot",
+    "web-chat (customer)": "the customer app",
+    "agent-desk (custom_agent)": "the agent app",
+}
+
+
+def demo(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CONVHUB_")}
+    return subprocess.run(
+        [str(CONVHUB), "demo", *args],
+        cwd=cwd,  # no .env of the developer's
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@dataclass
+class Hop:
+    sender: str
+    recipient: str
+    what: str
+    app: str
+    url: str
+
+
+def hops(out: str) -> list[Hop]:
+    """Each hop's line and the line saying where it was delivered (an escalation has a note
+    between them)."""
+    found: list[Hop] = []
+    lines = out.splitlines()
+    for number, line in enumerate(lines):
+        hop = HOP.match(line)
+        if hop:
+            delivered = next(d for d in map(DELIVERED.match, lines[number + 1 :]) if d)
+            found.append(Hop(**hop.groupdict(), **delivered.groupdict()))
+    return found
+
+
+def listening(url: str) -> bool:
+    host, port = url.removeprefix("http://").split(":")
+    with socket.socket() as sock:
+        return sock.connect_ex((host, int(port))) == 0
+
+
+@pytest.fixture(scope="module")
+def played(tmp_path_factory: pytest.TempPathFactory) -> subprocess.CompletedProcess[str]:
+    return demo(cwd=tmp_path_factory.mktemp("demo"))
+
+
+class TestDemo:
+    def test_it_succeeds(self, played):
+        assert played.returncode == 0, played.stderr
+        assert played.stderr == ""
+
+    def test_it_creates_the_configuration_through_the_api(self, played):
+        created = re.findall(r"^  POST (/\w+) +201  ", played.stdout, re.M)
+        assert created == [
+            "/authentications",
+            "/clientapplications",
+            "/clientapplications",
+            "/clientapplications",
+            "/participants",
+            "/channels",
+            "/orchestrations",
+            "/accounts",
+        ]
+
+    def test_it_prints_each_hop_in_order(self, played):
+        assert [(h.sender, h.recipient, h.what) for h in hops(played.stdout)] == CONVERSATION
+
+    def test_each_hop_names_the_callback_that_received_it(self, played):
+        apps = {m["app"]: m["url"] for m in map(APP.match, played.stdout.splitlines()) if m}
+        assert set(apps) == {"the customer app", "the bot", "the agent app"}
+        for hop in hops(played.stdout):
+            assert hop.app == RECEIVERS[hop.recipient]
+            assert hop.url == f"{apps[hop.app]}/callback"
+
+    def test_john_writes_through_the_customer_app(self, played):
+        typed = re.findall(r'^  John types "(.+)": POST http://\S+/chat ', played.stdout, re.M)
+        assert typed == ["Where is my order?", "Can I talk to a person, please?"]
+
+    def test_the_agent_received_the_transcript(self, played):
+        # Ann quotes the customer's first question, which only the transcript told her.
+        [escalation_note] = [line for line in played.stdout.splitlines() if "so far" in line]
+        assert "the conversation so far" in escalation_note
+        assert hops(played.stdout)[5].what == AGENT_ANSWER
+
+    def test_it_prints_the_transcript(self, played):
+        [_, transcript] = played.stdout.split("Transcript: GET ")
+        header, *lines = transcript.splitlines()
+        assert re.fullmatch(r"/conversation/conversationmgr/v3/conversations/[0-9a-f-]{36}", header)
+        shown = [TRANSCRIPT_LINE.match(line) for line in lines]
+        assert all(shown), lines
+        assert [(m["sender"], m["what"]) for m in shown if m] == [
+            (sender, f"{what}  [sent]") for sender, _, what in CONVERSATION
+        ]
+
+    def test_it_stops_everything(self, played):
+        urls = re.findall(r"^  (?:hub|the \w+(?: app)?) +(http://\S+)", played.stdout, re.M)
+        assert len(urls) == 4
+        assert not any(listening(url) for url in urls)
+        database = re.search(r"database sqlite\+aiosqlite:///(\S+)\)", played.stdout)
+        assert database
+        assert not Path(database.group(1)).parent.exists()
+
+
+SILENT_BOT = """
+import http.server, sys
+
+class Silent(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.send_response(202)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    do_GET = do_POST
+
+port = int(sys.argv[sys.argv.index("--port") + 1])
+print("a bot that never answers", flush=True)
+http.server.HTTPServer(("127.0.0.1", port), Silent).serve_forever()
+"""
+
+
+class TestFailures:
+    def test_a_hop_that_does_not_arrive_fails_with_a_clear_message(self, tmp_path):
+        examples = tmp_path / "examples"
+        examples.mkdir()
+        for name in ("hub.py", "customer_app.py", "agent_app.py"):
+            (examples / name).write_text((EXAMPLES / name).read_text())
+        (examples / "bot.py").write_text(SILENT_BOT)
+
+        done = demo("--examples", str(examples), "--timeout", "2", cwd=tmp_path)
+
+        assert done.returncode == 1
+        first, *_ = done.stderr.splitlines()
+        assert first == "error: nothing after 2 s: waiting for the answer of the bot"
+        assert "a bot that never answers" in done.stderr  # its output, for the diagnosis
+        [hop] = hops(done.stdout)
+        assert (hop.sender, hop.recipient) == ("John (customer)", "eva (custom_bot)")
+        assert "Transcript" not in done.stdout
+
+    def test_without_the_examples_it_says_where_it_looked(self, tmp_path):
+        done = demo("--examples", str(tmp_path / "nowhere"), cwd=tmp_path)
+        assert done.returncode == 1
+        assert done.stderr.startswith(f"error: no sample applications in {tmp_path / 'nowhere'}")
+        assert done.stdout == ""

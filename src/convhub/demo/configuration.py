@@ -133,7 +133,7 @@ async def configure(
         ("bot_app", "eva-bot", "custom_bot"),
         ("agent_app", "agent-desk", "custom_agent"),
     ):
-        shown = f"{name}: role {role}, calls {apps[role].script}"
+        shown = f"{name}: role {role}, calls {apps[role].name}"
         ids[key] = await create("/clientapplications", application(name, role, apps[role]), shown)
     ids["bot"] = await create(
         "/participants",

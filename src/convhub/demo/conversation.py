@@ -97,7 +97,7 @@ class Watcher:
 
 async def chat(customer: SampleApp, text: str, out: Out) -> str:
     """John writes ``text`` in the web chat: the customer application sends it to the hub."""
-    out(f'  {CUSTOMER} types "{text}": POST {customer.url}/chat ({customer.script})')
+    out(f'  {CUSTOMER} types "{text}": POST {customer.url}/chat ({customer.name})')
     async with httpx.AsyncClient(timeout=10) as http:
         answer = await http.post(f"{customer.url}/chat", json={"user": CUSTOMER, "text": text})
     if answer.status_code != 202:

@@ -1,6 +1,6 @@
-"""What the demo runs: the hub, served from a thread of the demo's process, and the three sample
-applications of ``examples/``, each a process of its own started with its documented command
-line, its output in a log file."""
+"""What the demo runs, each a process of its own with its output in a log file: the hub
+(``convhub serve``, with its delivery worker) and the three sample applications of
+``examples/``, each started with the command line its docstring documents."""
 
 from __future__ import annotations
 
@@ -9,15 +9,12 @@ import os
 import socket
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-import uvicorn
+from pydantic import SecretStr
 
 from convhub.core.settings import Settings
 
@@ -26,78 +23,37 @@ class DemoError(Exception):
     """The demo cannot go on; the message says why, for the person running it."""
 
 
-def loopback_socket() -> socket.socket:
-    """A socket bound to a free loopback port: the hub's address is known (and the applications
-    can be told) before the hub starts."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    return sock
-
-
-def root_url(sock: socket.socket) -> str:
-    return f"http://127.0.0.1:{sock.getsockname()[1]}"
-
-
-@contextmanager
-def hub_server(settings: Settings, sock: socket.socket) -> Iterator[None]:
-    """Serve the hub (API and delivery worker) on ``sock`` until the block ends."""
-    from convhub.app import create_app  # the whole API: imported only when the demo runs
-
-    config = uvicorn.Config(
-        create_app(settings), log_level="warning", access_log=False, lifespan="on"
-    )
-    server = uvicorn.Server(config)
-    # A thread with a loop of its own: the hub keeps delivering while the demo waits.
-    thread = threading.Thread(target=lambda: asyncio.run(server.serve(sockets=[sock])))
-    thread.start()
-    try:
-        deadline = time.monotonic() + 30
-        while not server.started:
-            if not thread.is_alive() or time.monotonic() > deadline:
-                raise DemoError("the hub did not start")
-            time.sleep(0.01)
-        yield
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
-
-
 def free_port() -> int:
-    """A loopback port nobody listens on right now, for an application to bind."""
+    """A loopback port nobody listens on right now, for a program to bind."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
 
 
 @dataclass
-class SampleApp:
-    """One program of ``examples/`` and the process running it."""
+class Program:
+    """A program listening on a loopback port, and the process running it."""
 
-    title: str  # "the bot"
-    script: str  # "bot.py"
-    arguments: list[str]
-    port: int = field(default_factory=free_port)
-    process: subprocess.Popen[bytes] | None = None
-    log: Path | None = None
+    title: str  # "the bot", as the demo's output names it
+    name: str  # "bot.py", "convhub serve"
+    port: int = field(default_factory=free_port, init=False)
+    process: subprocess.Popen[bytes] | None = field(default=None, init=False)
+    log: Path | None = field(default=None, init=False)
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    @property
-    def callback(self) -> str:
-        return f"{self.url}/callback"
+    def command(self) -> list[str]:
+        raise NotImplementedError
 
-    def command(self, examples: Path) -> list[str]:
-        script = examples / self.script
-        return [sys.executable, str(script), "--port", str(self.port), *self.arguments]
-
-    def start(self, *, examples: Path, env: dict[str, str], logs: Path) -> None:
-        self.log = logs / f"{Path(self.script).stem}.log"
+    def start(self, *, env: dict[str, str], logs: Path) -> None:
+        self.log = logs / f"{self.name.replace(' ', '-').removesuffix('.py')}.log"
         with self.log.open("wb") as out:
             self.process = subprocess.Popen(
-                self.command(examples),
-                env={**os.environ, "PYTHONUNBUFFERED": "1", **env},
+                self.command(),
+                cwd=logs,  # no .env of the caller's: the demo says what the programs get
+                env=env,
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
@@ -108,15 +64,15 @@ class SampleApp:
         async with httpx.AsyncClient(timeout=1) as http:
             while True:
                 if self.process is None or self.process.poll() is not None:
-                    raise DemoError(f"{self.title} ({self.script}) exited:\n{self.log_tail()}")
+                    raise DemoError(f"{self.title} ({self.name}) exited")
                 try:
                     await http.get(self.url)  # any answer: it is listening
                     return
                 except httpx.TransportError:
                     if time.monotonic() > deadline:
                         raise DemoError(
-                            f"{self.title} ({self.script}) did not listen on {self.url} "
-                            f"within {wait_limit:g} s:\n{self.log_tail()}"
+                            f"{self.title} ({self.name}) did not listen on {self.url} "
+                            f"within {wait_limit:g} s"
                         ) from None
                 await asyncio.sleep(0.05)
 
@@ -135,3 +91,49 @@ class SampleApp:
             return "  (no output)"
         tail = self.log.read_text(errors="replace").splitlines()[-lines:]
         return "\n".join(f"  | {line}" for line in tail) or "  (no output)"
+
+
+@dataclass
+class Hub(Program):
+    """``convhub serve``: a process of its own rather than a thread of the demo's, so that the
+    demo's polling never competes with deliveries for one interpreter."""
+
+    def command(self) -> list[str]:
+        serve = ["serve", "--host", "127.0.0.1", "--port", str(self.port)]
+        return [sys.executable, "-m", "convhub.cli", *serve]
+
+
+@dataclass
+class SampleApp(Program):
+    """One program of ``examples/``."""
+
+    examples: Path = Path()
+    arguments: list[str] = field(default_factory=list)
+
+    @property
+    def callback(self) -> str:
+        return f"{self.url}/callback"
+
+    def command(self) -> list[str]:
+        script = self.examples / self.name
+        return [sys.executable, str(script), "--port", str(self.port), *self.arguments]
+
+
+def environment(extra: dict[str, str]) -> dict[str, str]:
+    """The caller's environment without its CONVHUB_* settings, plus ``extra``."""
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith("CONVHUB_")}
+    return {**inherited, "PYTHONUNBUFFERED": "1", **extra}
+
+
+def settings_environment(settings: Settings) -> dict[str, str]:
+    """``settings`` as the CONVHUB_* variables that rebuild them in ``convhub serve``."""
+    env: dict[str, str] = {}
+    for name, value in settings.model_dump().items():
+        if value is None:
+            continue
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        if isinstance(value, bool):
+            value = "true" if value else "false"
+        env[f"CONVHUB_{name.upper()}"] = str(value)
+    return env

@@ -21,11 +21,20 @@ from convhub.core.migrations import upgrade
 from convhub.core.settings import Settings
 from convhub.demo import configuration, conversation
 from convhub.demo.configuration import ADDRESS, AGENT_NAME, BOT_NAME, CHANNEL_TYPE, Clients
-from convhub.demo.processes import DemoError, SampleApp, hub_server, loopback_socket, root_url
+from convhub.demo.processes import (
+    DemoError,
+    Hub,
+    Program,
+    SampleApp,
+    environment,
+    settings_environment,
+)
 
 # examples/ of a source checkout: src/convhub/demo/runner.py -> the repository's root.
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 
+# Seconds the hub and each application may take to start listening (a loaded machine is slow).
+STARTUP = 30
 # The shell's code for a command ended by Ctrl-C (128 + SIGINT).
 INTERRUPTED = 130
 
@@ -40,16 +49,15 @@ class Options:
     keep_running: bool
 
 
-def sample_apps() -> dict[str, SampleApp]:
+def sample_apps(examples: Path) -> dict[str, SampleApp]:
     """The applications, by the role they play."""
+    customer = ["--channel-type", CHANNEL_TYPE, "--address", ADDRESS]
     return {
-        "customer": SampleApp(
-            "the customer app",
-            "customer_app.py",
-            ["--channel-type", CHANNEL_TYPE, "--address", ADDRESS],
+        "customer": SampleApp("the customer app", "customer_app.py", examples, customer),
+        "custom_bot": SampleApp("the bot", "bot.py", examples, ["--name", BOT_NAME]),
+        "custom_agent": SampleApp(
+            "the agent app", "agent_app.py", examples, ["--name", AGENT_NAME]
         ),
-        "custom_bot": SampleApp("the bot", "bot.py", ["--name", BOT_NAME]),
-        "custom_agent": SampleApp("the agent app", "agent_app.py", ["--name", AGENT_NAME]),
     }
 
 
@@ -71,15 +79,18 @@ def run(options: Options) -> int:
         log_level="WARNING",
         _env_file=None,
     )
-    apps = sample_apps()
+    hub = Hub("the hub", "convhub serve")
+    apps = sample_apps(options.examples)
+    programs: list[Program] = [hub, *apps.values()]
     previous = signal.signal(signal.SIGTERM, _interrupt)  # stopped like Ctrl-C: cleanly
     try:
         upgrade(url)
-        asyncio.run(_demo(settings, options, apps, workdir))
+        asyncio.run(_demo(settings, options, hub, apps, workdir))
     except DemoError as failed:
         print(f"error: {failed}", file=sys.stderr)
-        for app in apps.values():
-            print(f"{app.title} ({app.script}), its last lines:\n{app.log_tail()}", file=sys.stderr)
+        for program in programs:
+            print(f"{program.title} ({program.name}), its last lines:", file=sys.stderr)
+            print(program.log_tail(), file=sys.stderr)
         return 1
     except (SQLAlchemyError, OSError) as failed:
         print(f"error: {str(failed).splitlines()[0]}", file=sys.stderr)
@@ -88,8 +99,8 @@ def run(options: Options) -> int:
         print("interrupted", file=sys.stderr)
         return INTERRUPTED
     finally:
-        for app in apps.values():
-            app.stop()
+        for program in programs:
+            program.stop()
         shutil.rmtree(workdir, ignore_errors=True)
         signal.signal(signal.SIGTERM, previous)
     return 0
@@ -100,23 +111,30 @@ def _interrupt(_signum: int, _frame: FrameType | None) -> None:
 
 
 async def _demo(
-    settings: Settings, options: Options, apps: dict[str, SampleApp], workdir: Path
+    settings: Settings, options: Options, hub: Hub, apps: dict[str, SampleApp], workdir: Path
 ) -> None:
     clients = await configuration.create_clients(settings, list(apps))
     credentials = configuration.new_credentials()
-    with loopback_socket() as sock:
-        hub_url = root_url(sock)
-        _header(settings, hub_url, apps, clients)
-        # The applications start while the hub does: they only need its address for now.
-        for role, app in apps.items():
-            env = _app_env(hub_url, clients, role, credentials)
-            app.start(examples=options.examples, env=env, logs=workdir)
-        with hub_server(settings, sock):
-            await _configure_and_play(hub_url, options, apps, clients, credentials)
-            if options.keep_running:
-                _keep_running(hub_url, apps, clients, workdir)
-                await _until_stopped()
-                out("Stopped.")
+    _header(settings, hub, apps, clients)
+    hub.start(env=environment(settings_environment(settings)), logs=workdir)
+    for role, app in apps.items():
+        app.start(env=environment(_app_env(hub.url, clients, role, credentials)), logs=workdir)
+    await hub.wait_until_up(wait_limit=STARTUP)
+    async with await configuration.admin_api(hub.url, clients.admin) as api:
+        out("\nThe configuration, through the API (as the admin API client):")
+        await configuration.configure(api, apps=apps, credentials=credentials, out=out)
+        for app in apps.values():
+            await app.wait_until_up(wait_limit=STARTUP)
+        out("\nThe conversation, hop by hop:")
+        conversation_id = await conversation.play(
+            api, apps=apps, wait_limit=options.timeout, out=out
+        )
+        out("")
+        await conversation.print_transcript(api, conversation_id, out)
+    if options.keep_running:
+        _keep_running(hub, apps, clients, workdir)
+        await _until_stopped()
+        out("Stopped.")
 
 
 async def _until_stopped() -> None:
@@ -132,26 +150,6 @@ async def _until_stopped() -> None:
             loop.remove_signal_handler(signum)
 
 
-async def _configure_and_play(
-    hub_url: str,
-    options: Options,
-    apps: dict[str, SampleApp],
-    clients: Clients,
-    credentials: str,
-) -> None:
-    async with await configuration.admin_api(hub_url, clients.admin) as api:
-        out("\nThe configuration, through the API (as the admin API client):")
-        await configuration.configure(api, apps=apps, credentials=credentials, out=out)
-        for app in apps.values():
-            await app.wait_until_up(wait_limit=30)
-        out("\nThe conversation, hop by hop:")
-        conversation_id = await conversation.play(
-            api, apps=apps, wait_limit=options.timeout, out=out
-        )
-        out("")
-        await conversation.print_transcript(api, conversation_id, out)
-
-
 def _app_env(hub_url: str, clients: Clients, role: str, credentials: str) -> dict[str, str]:
     """What examples/README.md tells a user to export before running an application."""
     client = clients.apps[role]
@@ -164,22 +162,20 @@ def _app_env(hub_url: str, clients: Clients, role: str, credentials: str) -> dic
     }
 
 
-def _header(settings: Settings, hub_url: str, apps: dict[str, SampleApp], clients: Clients) -> None:
+def _header(settings: Settings, hub: Hub, apps: dict[str, SampleApp], clients: Clients) -> None:
     out("convhub demo: a hub and three sample applications on loopback")
     database = make_url(settings.database_url).render_as_string(hide_password=True)
-    out(f"  hub               {hub_url}  (database {database})")
+    out(f"  hub               {hub.url}  ({hub.name}, database {database})")
     out(f"  tenant            {clients.tenant}  (an admin API client, one per application)")
     for app in apps.values():
-        out(f"  {app.title:<17} {app.url}  (examples/{app.script})")
+        out(f"  {app.title:<17} {app.url}  (examples/{app.name})")
 
 
-def _keep_running(
-    hub_url: str, apps: dict[str, SampleApp], clients: Clients, workdir: Path
-) -> None:
+def _keep_running(hub: Hub, apps: dict[str, SampleApp], clients: Clients, workdir: Path) -> None:
     customer = apps["customer"]
     out("\nEverything keeps running until Ctrl-C. Chat through the customer app:")
     out(f"""  curl -s -d '{{"user": "Mary", "text": "Hello"}}' {customer.url}/chat""")
     out(f"  curl -s {customer.url}/chat/Mary")
-    out(f"The applications' logs: {workdir}/*.log")
-    out(f"The API: {hub_url}/docs, admin API client {clients.admin.client_id}")
+    out(f"The logs of the hub and the applications: {workdir}/*.log")
+    out(f"The API: {hub.url}/docs, admin API client {clients.admin.client_id}")
     out(f"  with the secret {clients.admin.client_secret}")

@@ -194,3 +194,51 @@ class TestFailures:
         assert done.returncode == 1
         assert done.stderr.startswith(f"error: no sample applications in {tmp_path / 'nowhere'}")
         assert done.stdout == ""
+
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+# What changes from one run to the next.
+VARIABLE = [
+    (re.compile(r"127\.0\.0\.1:\d+"), "127.0.0.1:PORT"),
+    (re.compile(r"\d+ ms\b"), "N ms"),
+    (re.compile(r"\+\d+\.\d{3} s"), "+T s"),
+    (re.compile(r"\d\d:\d\d:\d\d\.\d{3}"), "HH:MM:SS.mmm"),
+    (re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"), "ID"),
+]
+
+
+def readme_block(name: str, language: str) -> list[str]:
+    found = re.search(
+        rf"<!-- {name}:start -->\n```{language}\n(.*?)```\n<!-- {name}:end -->",
+        README.read_text(),
+        re.S,
+    )
+    assert found, f"the README lost its {name} markers"
+    return found.group(1).splitlines()
+
+
+def normalised(lines: list[str]) -> list[str]:
+    for pattern, replacement in VARIABLE:
+        lines = [pattern.sub(replacement, line) for line in lines]
+    return lines
+
+
+class TestReadme:
+    def test_two_commands_from_a_fresh_clone(self):
+        clone, demo_command = readme_block("demo-commands", "sh")
+        assert re.fullmatch(r"git clone \S.* convhub && cd convhub", clone)
+        assert demo_command == "make demo"
+
+    def test_make_demo_runs_convhub_demo_after_building_the_venv(self):
+        dry_run = subprocess.run(
+            ["make", "-n", "demo"], cwd=README.parent, capture_output=True, text=True, check=True
+        )
+        assert dry_run.stdout.splitlines()[-1] == ".venv/bin/convhub demo"
+        makefile = (README.parent / "Makefile").read_text()
+        assert re.search(r"^demo: venv$", makefile, re.M)
+
+    def test_its_sample_is_the_end_of_the_demos_output(self, played):
+        sample = readme_block("demo-output", "text")
+        lines = played.stdout.splitlines()
+        tail = lines[lines.index(sample[0]) :]
+        assert normalised(sample) == normalised(tail)

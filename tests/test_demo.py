@@ -11,8 +11,10 @@ from __future__ import annotations
 import os
 import re
 import socket
+import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -151,6 +153,19 @@ class TestDemo:
         database = re.search(r"database sqlite\+aiosqlite:///(\S+)\)", played.stdout)
         assert database
         assert not Path(database.group(1)).parent.exists()
+
+
+class TestDatabaseOption:
+    def test_a_database_of_ones_own_is_used_and_kept(self, tmp_path):
+        database = tmp_path / "mine.db"
+        done = demo("--database", f"sqlite+aiosqlite:///{database}", cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        assert f"database sqlite+aiosqlite:///{database})" in done.stdout
+        with closing(sqlite3.connect(database)) as db:
+            [(tenant,)] = db.execute("SELECT name FROM tenants").fetchall()
+            [(messages,)] = db.execute("SELECT count(*) FROM messages").fetchall()
+        assert re.fullmatch(r"demo-[0-9a-f]{8}", tenant)  # a tenant of its own
+        assert messages == len(CONVERSATION)
 
 
 SILENT_BOT = """

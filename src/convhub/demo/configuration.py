@@ -24,6 +24,9 @@ CHANNEL_TYPE = "custom.webchat"
 ADDRESS = "123456789"
 BOT_NAME = "eva"
 AGENT_NAME = "Ann"
+ENTRY_POINT = "1001"
+# The client applications, by the role of their one callback.
+APPLICATIONS = {"customer": "web-chat", "custom_bot": "eva-bot", "custom_agent": "agent-desk"}
 # A 1x1 PNG: a channel needs an icon.
 ICON = (
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QD"
@@ -98,82 +101,87 @@ async def configure(
     """Authentication → client applications (one per role, calling back the sample apps) →
     participant → channel → orchestration → account, each printed as it is created; answers
     their ids."""
-    username, password = credentials.split(":", 1)
     ids: dict[str, str] = {}
 
-    async def create(path: str, body: dict[str, Any], shown: str) -> str:
+    async def create(key: str, path: str, body: dict[str, Any], shown: str) -> None:
         answer = await api.post(path, json=body)
         if answer.status_code != 201:
             raise DemoError(f"POST {path} answered {answer.status_code}: {answer.text}")
         out(f"  POST {path:<20} 201  {shown}")
-        return str(answer.json()["id"])
+        ids[key] = str(answer.json()["id"])
 
-    ids["authentication"] = await create(
+    await create(
+        "authentication",
         "/authentications",
-        {
-            "name": "demo-callbacks",
-            "type": "basic",
-            "basicAuth": {"username": username, "password": password},
-        },
+        _authentication(credentials),
         "demo-callbacks: basic, on every callback",
     )
-
-    def application(name: str, role: str, app: SampleApp) -> dict[str, Any]:
-        callback = {
-            "name": role,
-            "version": "v3",
-            "callback": app.callback,
-            "notificationEmail": "ops@example.com",
-            "authentication": {"id": ids["authentication"]},
-        }
-        return {"name": name, "roles": [callback]}
-
-    for key, name, role in (
-        ("customer_app", "web-chat", "customer"),
-        ("bot_app", "eva-bot", "custom_bot"),
-        ("agent_app", "agent-desk", "custom_agent"),
-    ):
+    for role, name in APPLICATIONS.items():
+        body = _application(name, role, apps[role].callback, ids["authentication"])
         shown = f"{name}: role {role}, calls {apps[role].name}"
-        ids[key] = await create("/clientapplications", application(name, role, apps[role]), shown)
-    ids["bot"] = await create(
-        "/participants",
-        {"name": BOT_NAME, "type": "custom_bot", "application": {"id": ids["bot_app"]}},
-        f"{BOT_NAME}: the bot, of eva-bot",
+        await create(role, "/clientapplications", body, shown)
+    await create("bot", "/participants", _participant(ids), f"{BOT_NAME}: the bot, of eva-bot")
+    await create("channel", "/channels", _channel(), CHANNEL_TYPE)
+    await create(
+        "orchestration",
+        "/orchestrations",
+        _orchestration(ids),
+        "demo: web-chat -> eva, escalating to agent-desk",
     )
-    ids["channel"] = await create(
-        "/channels",
-        {"type": CHANNEL_TYPE, "displayName": "Web chat", "icon": ICON},
-        f"{CHANNEL_TYPE}",
-    )
-    ids["orchestration"] = await create(
-        "/orchestrations", _orchestration(ids), "demo: web-chat -> eva, escalating to agent-desk"
-    )
-    ids["account"] = await create(
+    await create(
+        "account",
         "/accounts",
-        {
-            "name": "demo-account",
-            "address": ADDRESS,
-            "channel": {"id": ids["channel"]},
-            "chatConfigurations": {
-                "orchestration": {"id": ids["orchestration"]},
-                "entryPoint": {"id": "1001"},
-            },
-        },
-        f"demo-account: {CHANNEL_TYPE} {ADDRESS}, entry point 1001",
+        _account(ids),
+        f"demo-account: {CHANNEL_TYPE} {ADDRESS}, entry point {ENTRY_POINT}",
     )
     return ids
 
 
+def _authentication(credentials: str) -> dict[str, Any]:
+    username, password = credentials.split(":", 1)
+    basic = {"username": username, "password": password}
+    return {"name": "demo-callbacks", "type": "basic", "basicAuth": basic}
+
+
+def _application(name: str, role: str, callback: str, authentication: str) -> dict[str, Any]:
+    calling_back = {
+        "name": role,
+        "version": "v3",
+        "callback": callback,
+        "notificationEmail": "ops@example.com",
+        "authentication": {"id": authentication},
+    }
+    return {"name": name, "roles": [calling_back]}
+
+
+def _participant(ids: dict[str, str]) -> dict[str, Any]:
+    return {"name": BOT_NAME, "type": "custom_bot", "application": {"id": ids["custom_bot"]}}
+
+
+def _channel() -> dict[str, Any]:
+    return {"type": CHANNEL_TYPE, "displayName": "Web chat", "icon": ICON}
+
+
 def _orchestration(ids: dict[str, str]) -> dict[str, Any]:
     bot = {
-        "id": ids["bot_app"],
+        "id": ids["custom_bot"],
         "participant": {"id": ids["bot"]},
-        "onEscalation": {"agent": {"id": ids["agent_app"]}},
+        "onEscalation": {"agent": {"id": ids["custom_agent"]}},
     }
     return {
         "name": "demo",
         "applications": {
             "botConfiguration": {"bots": [bot]},
-            "customerConfiguration": {"customer": {"id": ids["customer_app"]}},
+            "customerConfiguration": {"customer": {"id": ids["customer"]}},
         },
+    }
+
+
+def _account(ids: dict[str, str]) -> dict[str, Any]:
+    chat = {"orchestration": {"id": ids["orchestration"]}, "entryPoint": {"id": ENTRY_POINT}}
+    return {
+        "name": "demo-account",
+        "address": ADDRESS,
+        "channel": {"id": ids["channel"]},
+        "chatConfigurations": chat,
     }

@@ -69,7 +69,8 @@ class Watcher:
         while True:
             for message in (await self.messages())[self.shown :]:
                 if message.get("status") == "failed":
-                    raise DemoError(f"the hub could not deliver {summary(message)}")
+                    refused = summary(message)
+                    raise DemoError(f"the hub could not deliver {refused}: the recipient refused")
                 if message.get("status") != "sent":
                     break  # on its way: the later ones wait for it, as the hub keeps order
                 self.shown += 1

@@ -31,8 +31,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import uvicorn
-from hub import HubClient, HubSettings, Message, callback_route, configure_logging, message, text_of
 from starlette.applications import Starlette
+
+from hub import HubClient, HubSettings, Message, callback_route, configure_logging, message, text_of
 
 log = logging.getLogger("bot")
 

@@ -37,11 +37,12 @@ from typing import Any
 
 import httpx
 import uvicorn
-from hub import HubClient, HubSettings, Message, callback_route, configure_logging, message, text_of
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+
+from hub import HubClient, HubSettings, Message, callback_route, configure_logging, message, text_of
 
 log = logging.getLogger("customer_app")
 

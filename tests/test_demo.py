@@ -194,11 +194,11 @@ class TestFailures:
             (examples / name).write_text((EXAMPLES / name).read_text())
         (examples / "bot.py").write_text(SILENT_BOT)
 
-        done = demo("--examples", str(examples), "--timeout", "2", cwd=tmp_path)
+        done = demo("--examples", str(examples), "--timeout", "4", cwd=tmp_path)
 
         assert done.returncode == 1
         first, *_ = done.stderr.splitlines()
-        assert first == "error: nothing after 2 s: waiting for the answer of the bot"
+        assert first == "error: nothing after 4 s: waiting for the answer of the bot"
         assert "a bot that never answers" in done.stderr  # its output, for the diagnosis
         [hop] = hops(done.stdout)
         assert (hop.sender, hop.recipient) == ("John (customer)", "eva (custom_bot)")

@@ -8,15 +8,20 @@ says: these tests are the same on both runs of the suite. About 10 s on a quiet 
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import signal
 import socket
 import sqlite3
 import subprocess
 import sys
+import time
 from contextlib import closing
 from dataclasses import dataclass
+from itertools import takewhile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -28,6 +33,7 @@ DELIVERED = re.compile(r"^ {12}(?P<app>the .+?)'s callback (?P<url>\S+): deliver
 APP = re.compile(r"^  (?P<app>the .+?app|the bot) +(?P<url>http://127\.0\.0\.1:\d+) ")
 TRANSCRIPT_LINE = re.compile(r"^  (\d)\. \d\d:\d\d:\d\d\.\d{3}  (?P<sender>.+?) {2,}(?P<what>.+)$")
 
+BOT_GREETING = "I am eva, the order assistant: ask me about your order, or ask for a person."
 ESCALATING = 'text "Of course. Let me find someone who can help you."'
 ANSWER = 'text "I am eva. Orders arrive within three days. Or would you like a person?"'
 AGENT_ANSWER = (
@@ -153,6 +159,50 @@ class TestDemo:
         database = re.search(r"database sqlite\+aiosqlite:///(\S+)\)", played.stdout)
         assert database
         assert not Path(database.group(1)).parent.exists()
+
+
+class TestKeepRunning:
+    def test_it_keeps_running_for_a_chat_until_ctrl_c(self, tmp_path):
+        env = {k: v for k, v in os.environ.items() if not k.startswith("CONVHUB_")}
+        process = subprocess.Popen(
+            [str(CONVHUB), "demo", "--keep-running"],
+            cwd=tmp_path,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert process.stdout is not None
+            lines = iter(process.stdout.readline, "")
+            before = list(takewhile(lambda line: "keeps running" not in line, lines))
+            post, get = next(lines).strip(), next(lines).strip()
+            # The commands it prints chat with the bot, as they say.
+            said = subprocess.run(["bash", "-c", post], capture_output=True, text=True, check=True)
+            assert json.loads(said.stdout)["conversation"]["id"]
+            inbox = wait_for_json(["bash", "-c", get])
+            assert inbox == [{"from": "eva", "type": "text", "text": BOT_GREETING}]
+
+            process.send_signal(signal.SIGINT)
+            out, err = process.communicate(timeout=60)
+        finally:
+            process.kill()
+            process.wait()
+        assert process.returncode == 0, err
+        assert out.splitlines()[-1] == "Stopped."
+        urls = re.findall(r"^  (?:hub|the \w+(?: app)?) +(http://\S+)", "".join(before), re.M)
+        assert len(urls) == 4
+        assert not any(listening(url) for url in urls)
+
+
+def wait_for_json(command: list[str]) -> Any:
+    """The command's JSON output once it is not empty (the bot answers in its own time)."""
+    deadline = time.monotonic() + 30
+    while True:
+        answer = json.loads(subprocess.run(command, capture_output=True, check=True).stdout)
+        if answer or time.monotonic() > deadline:
+            return answer
+        time.sleep(0.1)
 
 
 class TestDatabaseOption:

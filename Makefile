@@ -1,5 +1,6 @@
 # Everything runs from .venv, built on first use: a fresh machine needs only Python 3.11 and make.
 #   make run                          convhub serve on http://127.0.0.1:8000
+#   make demo                         the hub and examples/ playing a conversation (convhub demo)
 #   make test PYTEST_ARGS='-k token'  the test suite (CONVHUB_TEST_DATABASE_URL picks PostgreSQL)
 #   make lint / make format           ruff and mypy, as CI runs them
 
@@ -10,7 +11,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: venv run test lint format clean
+.PHONY: venv run demo test lint format clean
 
 venv: $(STAMP)
 
@@ -26,19 +27,23 @@ $(STAMP): pyproject.toml
 run: venv
 	$(BIN)/convhub serve
 
+demo: venv
+	$(BIN)/convhub demo
+
 test: venv
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: venv
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests examples
+	$(BIN)/ruff format --check src tests examples
 	$(BIN)/mypy
+	$(BIN)/mypy examples
 
 format: venv
-	$(BIN)/ruff check --fix src tests
-	$(BIN)/ruff format src tests
+	$(BIN)/ruff check --fix src tests examples
+	$(BIN)/ruff format src tests examples
 
 # Caches and build leftovers only; `rm -rf .venv` rebuilds the environment on the next make.
 clean:
 	rm -rf .pytest_cache .mypy_cache .ruff_cache build dist src/*.egg-info
-	find src tests -name __pycache__ -type d -prune -exec rm -rf {} +
+	find src tests examples -name __pycache__ -type d -prune -exec rm -rf {} +

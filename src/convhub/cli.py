@@ -15,6 +15,7 @@ import socket
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
@@ -208,6 +209,33 @@ def serve(
         create_app(settings), host=host, port=port, log_level=settings.log_level.lower()
     )
     _AnnouncingServer(config, root=_root_url(host, port)).run()
+
+
+# --- convhub demo ---------------------------------------------------------------------------
+
+
+@app.command()
+def demo(
+    database: Annotated[
+        str | None,
+        typer.Option(help="Database URL (default: a fresh SQLite file, deleted afterwards)."),
+    ] = None,
+    timeout: Annotated[
+        float, typer.Option(min=0.1, help="Seconds each hop may take before the demo fails.")
+    ] = 10.0,
+    keep_running: Annotated[
+        bool, typer.Option(help="Keep the hub and the applications running until Ctrl-C.")
+    ] = False,
+    examples: Annotated[
+        Path | None, typer.Option(help="Directory of the sample applications (examples/).")
+    ] = None,
+) -> None:
+    """Start the hub and the sample applications of examples/ on loopback, configure them
+    through the API and play a conversation, printing each hop, then its transcript."""
+    from convhub.demo import runner  # only this command needs it
+
+    options = runner.Options(database, examples or runner.EXAMPLES, timeout, keep_running)
+    raise typer.Exit(runner.run(options))
 
 
 # --- convhub worker -------------------------------------------------------------------------

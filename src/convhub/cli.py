@@ -209,6 +209,7 @@ def worker() -> None:
 
 
 async def _run_worker(settings: Settings) -> None:
+    from convhub.assets import cleanup as asset_cleanup
     from convhub.core import logging
     from convhub.core.runtime import Runtime
     from convhub.delivery.worker import DeliveryWorker
@@ -222,7 +223,8 @@ async def _run_worker(settings: Settings) -> None:
         loop.add_signal_handler(signum, stop.set)
     task = asyncio.create_task(delivery.run())
     typer.echo(f"convhub worker {delivery.owner} is delivering")
-    await stop.wait()
+    async with asset_cleanup.running(runtime):
+        await stop.wait()
     await delivery.stop()
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):

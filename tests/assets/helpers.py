@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import httpx
+from sqlalchemy import select
 
+from convhub.models import Asset
 from tests.factories import channel, create
 
 # Real signatures: a PNG, a JPEG (JFIF), a Windows executable (MZ header).
@@ -24,10 +25,13 @@ async def new_channel(hub: httpx.AsyncClient, **restrictions: Any) -> str:
     return str(body["type"])
 
 
-def asset_body(
-    channel_type: str, name: str, size: int, sender: str = "customer"
-) -> dict[str, Any]:
-    return {"channel": {"type": channel_type}, "sender": {"type": sender}, "name": name, "size": size}
+def asset_body(channel_type: str, name: str, size: int, sender: str = "customer") -> dict[str, Any]:
+    return {
+        "channel": {"type": channel_type},
+        "sender": {"type": sender},
+        "name": name,
+        "size": size,
+    }
 
 
 async def declare(
@@ -62,15 +66,15 @@ async def uploaded(
     return str(declared["id"])
 
 
-def signed_parts(url: str) -> tuple[str, str, str]:
-    """(the URL without its query, expires, signature)."""
-    parts = urlsplit(url)
-    query = parse_qs(parts.query)
-    return parts._replace(query="").geturl(), query["expires"][0], query["signature"][0]
-
-
 def error(answer: httpx.Response, status: int, code: str) -> dict[str, Any]:
     assert answer.status_code == status, answer.text
     body = dict(answer.json())
     assert body["code"] == code, body
     return body
+
+
+async def storage_key(database: Any, asset_id: str) -> str:
+    """Where the store keeps the asset's bytes (read from the database)."""
+    async with database.session(write=False) as session:
+        asset = (await session.execute(select(Asset).where(Asset.id == asset_id))).scalar_one()
+    return str(asset.storage_key)

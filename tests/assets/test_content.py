@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 import pytest
@@ -12,11 +13,21 @@ from sqlalchemy import update
 
 from convhub.assets.signing import signature, url_key
 from convhub.models import Asset
-from tests.assets.helpers import EXE, JPEG, PNG, TEXT, declare, error, get, new_channel, put
+from tests.assets.conftest import BUCKET, s3_client
+from tests.assets.helpers import (
+    EXE,
+    JPEG,
+    PNG,
+    TEXT,
+    declare,
+    error,
+    get,
+    new_channel,
+    put,
+    storage_key,
+)
 
 MIB = 1024 * 1024
-# A channel that takes anything up to the contract's 10 MiB.
-OPEN = {"inbound": {"attachmentPolicy": {"enabled": True}}}
 
 
 def _sign(settings, asset_id: str, purpose: str, expires: int) -> str:
@@ -58,7 +69,8 @@ class TestUpload:
         created = await declare(hub, channel_type, "bird.png", len(PNG))
         base = created["contentUrl"].split("?")[0]
         past = int(time.time()) - 1
-        expired = f"{base}?expires={past}&signature={_sign(asset_hub.settings, created['id'], 'upload', past)}"
+        signed = _sign(asset_hub.settings, created["id"], "upload", past)
+        expired = f"{base}?expires={past}&signature={signed}"
         error(await put(expired, PNG), 401, "401-104")
         assert (await put(created["contentUrl"], PNG)).status_code == 200
 
@@ -88,7 +100,7 @@ class TestUpload:
         error(await put(created["contentUrl"] + "&x=1", PNG), 400, "400-101")
 
     @pytest.mark.parametrize("data", [PNG[:-1], PNG + b"!"])
-    async def test_size_must_match(self, hub, asset_hub, database, data):
+    async def test_size_must_match(self, hub, data):
         channel_type = await new_channel(hub)
         created = await declare(hub, channel_type, "bird.png", len(PNG))
         refused = error(await put(created["contentUrl"], data), 400, "400-152")
@@ -187,6 +199,9 @@ class TestCleanup:
         pending = await declare(hub, channel_type, "bird.png", len(PNG))
         done = await declare(hub, channel_type, "done.png", len(PNG))
         assert (await put(done["contentUrl"], PNG)).status_code == 200
+        key = await storage_key(database, pending["id"])
+        _leave_unfinished_upload(asset_hub, key)
+        assert asset_hub.has_bytes(key)
         async with database.session() as session:
             await session.execute(
                 update(Asset)
@@ -197,4 +212,16 @@ class TestCleanup:
         while (await hub.get(f"/assets/{pending['id']}")).status_code != 404:
             assert time.monotonic() < deadline, "the expired upload was not removed"
             await asyncio.sleep(0.1)
+        assert not asset_hub.has_bytes(key)
         assert (await hub.get(f"/assets/{done['id']}")).status_code == 200
+
+
+def _leave_unfinished_upload(asset_hub, key: str) -> None:
+    """What an upload cut short by a crash leaves: a part file, or an open multipart upload."""
+    if asset_hub.store == "local":
+        part = Path(asset_hub.settings.asset_dir) / (key + ".part")
+        part.parent.mkdir(parents=True, exist_ok=True)
+        part.write_bytes(PNG[:10])
+    else:
+        s3 = s3_client(str(asset_hub.settings.asset_s3_endpoint_url))
+        s3.create_multipart_upload(Bucket=BUCKET, Key=asset_hub.settings.asset_s3_prefix + key)

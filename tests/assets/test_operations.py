@@ -5,20 +5,22 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
 
 from convhub.core.security import permissions as perms
-from convhub.models import Asset
-from tests.assets.helpers import PNG, TEXT, asset_body, declare, error, get, new_channel, put
+from tests.assets.helpers import (
+    PNG,
+    TEXT,
+    asset_body,
+    declare,
+    error,
+    get,
+    new_channel,
+    put,
+    storage_key,
+)
 from tests.conftest import API_BASE
 
 USER_MESSAGE = {"X-egain-error-message": "yes"}
-
-
-async def _storage_key(database, asset_id: str) -> str:
-    async with database.session(write=False) as session:
-        asset = (await session.execute(select(Asset).where(Asset.id == asset_id))).scalar_one()
-    return asset.storage_key
 
 
 class TestCreateAsset:
@@ -54,9 +56,10 @@ class TestCreateAsset:
     async def test_required_attributes(self, hub):
         body = asset_body("sms", "a.png", 10)
         del body["size"]
-        assert "size" in error(await hub.post("/assets", json=body), 400, "400-143")[
-            "developerMessage"
-        ]
+        assert (
+            "size"
+            in error(await hub.post("/assets", json=body), 400, "400-143")["developerMessage"]
+        )
 
     async def test_unknown_channel_type(self, hub, other_tenant):
         other_channel = await new_channel(other_tenant)
@@ -95,7 +98,7 @@ class TestCreateAsset:
         error(await hub.post("/assets", json=body), 400, "400-152")
         await declare(hub, channel_type, "a.png", 10, sender="custom_agent")
 
-    async def test_needs_interaction_manage(self, hub, make_client, asset_hub):
+    async def test_needs_interaction_manage(self, hub, make_client):
         reader = await make_client(permissions=[perms.INTERACTION_READ])
         body = asset_body("sms", "a.png", 10)
         answer = await hub.post("/assets", json=body, headers=reader.headers)
@@ -151,7 +154,7 @@ class TestDeleteAsset:
         created = await declare(hub, channel_type, "bird.png", len(PNG))
         assert (await put(created["contentUrl"], PNG)).status_code == 200
         download_url = (await hub.get(f"/assets/{created['id']}")).json()["contentUrl"]
-        key = await _storage_key(database, created["id"])
+        key = await storage_key(database, created["id"])
         assert asset_hub.has_bytes(key)
         assert (await hub.delete(f"/assets/{created['id']}")).status_code == 204
         assert not asset_hub.has_bytes(key)

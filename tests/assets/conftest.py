@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,11 +29,10 @@ S3_KEYS = {
 }
 
 
-@pytest.fixture(scope="session")
-def moto_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+@contextmanager
+def moto_server(log: Path) -> Iterator[str]:
     """An S3-compatible server (moto's server mode) on a loopback port, with the bucket."""
     port = free_port()
-    log = tmp_path_factory.mktemp("moto") / "moto.log"
     command = [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)]
     with log.open("wb") as out:
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
@@ -82,29 +82,63 @@ class Hub:
         return bool(listed.get("KeyCount")) or bool(uploads.get("Uploads"))
 
 
-@pytest.fixture(scope="session", params=["local", "s3"])
-def asset_hub(request, settings, tmp_path_factory) -> Iterator[Hub]:
-    """A hub process that delivers and removes expired uploads every 0.2 s."""
-    update: dict[str, Any] = {
-        "allow_private_callbacks": True,
-        "minute_seconds": 0.2,
-        "retry_scale": 0.001,
-        "run_worker": True,
-        "asset_cleanup_interval_seconds": 0.2,
-        "asset_store": request.param,
-        "asset_dir": str(tmp_path_factory.mktemp("hub-assets")),
-    }
-    if request.param == "s3":
-        update |= {
-            "asset_s3_bucket": BUCKET,
-            "asset_s3_endpoint_url": request.getfixturevalue("moto_url"),
-            "asset_s3_prefix": "tests/",
-            **S3_KEYS,
+class HubPool:
+    """Hub processes, one per store, started when a test first needs one."""
+
+    def __init__(self, settings: Settings, tmp: pytest.TempPathFactory, stack: ExitStack) -> None:
+        self.settings, self.tmp, self.stack = settings, tmp, stack
+        self.hubs: dict[str, Hub] = {}
+
+    def get(self, store: str) -> Hub:
+        if store not in self.hubs:
+            self.hubs[store] = self._start(store)
+        return self.hubs[store]
+
+    def _start(self, store: str) -> Hub:
+        update: dict[str, Any] = {
+            "allow_private_callbacks": True,
+            "minute_seconds": 0.2,
+            "retry_scale": 0.001,
+            "run_worker": True,
+            # The hubs share a database but not a store: one hub's cleanup must not take another
+            # store's expired assets. The tests run the cleanup themselves (test_content.py).
+            "asset_cleanup_interval_seconds": 3600,
+            "asset_store": store,
+            "asset_dir": str(self.tmp.mktemp("hub-assets")),
         }
-    hub_settings = settings.model_copy(update=update)
-    log = tmp_path_factory.mktemp(f"hub-{request.param}") / "hub.log"
-    with server_process(hub_settings, log_path=log) as url:
-        yield Hub(url, hub_settings, request.param)
+        if store == "s3":
+            moto = self.stack.enter_context(moto_server(self.tmp.mktemp("moto") / "moto.log"))
+            update |= {
+                "asset_s3_bucket": BUCKET,
+                "asset_s3_endpoint_url": moto,
+                "asset_s3_prefix": "tests/",
+                **S3_KEYS,
+            }
+        hub_settings = self.settings.model_copy(update=update)
+        log = self.tmp.mktemp(f"hub-{store}") / "hub.log"
+        url = self.stack.enter_context(server_process(hub_settings, log_path=log))
+        return Hub(url, hub_settings, store)
+
+
+@pytest.fixture(scope="session")
+def hub_pool(settings, tmp_path_factory) -> Iterator[HubPool]:
+    with ExitStack() as stack:
+        yield HubPool(settings, tmp_path_factory, stack)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    # What the store does not take part in (validation, policy, signatures) is tested on the
+    # local store; tests marked both_stores run on each.
+    if "asset_hub" in metafunc.fixturenames:
+        both = metafunc.definition.get_closest_marker("both_stores") is not None
+        stores = ["local", "s3"] if both else ["local"]
+        metafunc.parametrize("asset_hub", stores, indirect=True, scope="session")
+
+
+@pytest.fixture(scope="session")
+def asset_hub(request, hub_pool) -> Hub:
+    """A hub process that delivers, on the store the test is parametrized with."""
+    return hub_pool.get(request.param)
 
 
 @pytest.fixture

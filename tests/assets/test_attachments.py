@@ -45,6 +45,7 @@ async def _check_delivered(attachment: dict, *, asset_id: str, name: str, data: 
 
 
 class TestFromCustomerToBot:
+    @pytest.mark.both_stores
     async def test_the_bot_receives_a_signed_download_url(self, hub, asset_hub, receivers):
         apps = await build_apps(hub, receivers)
         photo = await uploaded(hub, apps.channel_type, "bird.png", PNG)
@@ -101,6 +102,7 @@ class TestFromCustomerToBot:
 
 
 class TestFromAgentToCustomer:
+    @pytest.mark.both_stores
     async def test_the_customer_receives_a_signed_download_url(self, hub, asset_hub, receivers):
         apps = await build_apps(hub, receivers, with_bot=False)
         conversation_id = await _started(hub, apps)

@@ -11,7 +11,9 @@ import httpx
 import pytest
 from sqlalchemy import update
 
+from convhub.assets import cleanup
 from convhub.assets.signing import signature, url_key
+from convhub.core.runtime import Runtime
 from convhub.models import Asset
 from tests.assets.conftest import BUCKET, s3_client
 from tests.assets.helpers import (
@@ -26,6 +28,7 @@ from tests.assets.helpers import (
     put,
     storage_key,
 )
+from tests.server import running_server
 
 MIB = 1024 * 1024
 
@@ -35,6 +38,7 @@ def _sign(settings, asset_id: str, purpose: str, expires: int) -> str:
 
 
 class TestUpload:
+    @pytest.mark.both_stores
     @pytest.mark.parametrize("method", ["PUT", "POST"])
     async def test_bytes_are_stored_and_the_type_sniffed(self, hub, method):
         channel_type = await new_channel(hub)
@@ -55,6 +59,7 @@ class TestUpload:
         assert downloaded.headers["x-content-type-options"] == "nosniff"
         assert "bird.png" in downloaded.headers["content-disposition"]
 
+    @pytest.mark.both_stores
     async def test_the_url_is_single_use(self, hub):
         channel_type = await new_channel(hub)
         created = await declare(hub, channel_type, "photo.jpeg", len(JPEG))
@@ -147,6 +152,7 @@ class TestUpload:
         assert answer.status_code == 200, answer.text
         assert answer.json()["contentType"] == content_type
 
+    @pytest.mark.both_stores
     async def test_ten_mebibytes_stream_through(self, hub):
         channel_type = await new_channel(hub, inbound={"attachmentPolicy": {"enabled": True}})
         data = PNG + bytes(range(256)) * ((10 * MIB - len(PNG)) // 256)
@@ -168,8 +174,24 @@ class TestUpload:
                     received += chunk
         assert received == data
 
+    @pytest.mark.both_stores
+    async def test_a_failed_large_upload_leaves_nothing(self, hub, asset_hub, database):
+        channel_type = await new_channel(hub, inbound={"attachmentPolicy": {"enabled": True}})
+        created = await declare(hub, channel_type, "big.bin", 10 * MIB)
+        key = await storage_key(database, created["id"])
+
+        async def six_mebibytes():
+            for _ in range(6):
+                yield b"\x01" * MIB
+
+        async with httpx.AsyncClient(timeout=120) as http:
+            answer = await http.put(created["contentUrl"], content=six_mebibytes())
+        error(answer, 400, "400-152")
+        assert not asset_hub.has_bytes(key)
+
 
 class TestDownload:
+    @pytest.mark.both_stores
     async def test_expired_or_tampered_download_url(self, hub, asset_hub):
         channel_type = await new_channel(hub)
         created = await declare(hub, channel_type, "bird.png", len(PNG))
@@ -194,6 +216,7 @@ class TestDownload:
 
 
 class TestCleanup:
+    @pytest.mark.both_stores
     async def test_unfinished_uploads_are_removed_after_expiry(self, hub, asset_hub, database):
         channel_type = await new_channel(hub)
         pending = await declare(hub, channel_type, "bird.png", len(PNG))
@@ -201,19 +224,35 @@ class TestCleanup:
         assert (await put(done["contentUrl"], PNG)).status_code == 200
         key = await storage_key(database, pending["id"])
         _leave_unfinished_upload(asset_hub, key)
-        assert asset_hub.has_bytes(key)
-        async with database.session() as session:
-            await session.execute(
-                update(Asset)
-                .where(Asset.id.in_([pending["id"], done["id"]]))
-                .values(upload_expires=datetime.now(UTC) - timedelta(seconds=1))
-            )
-        deadline = time.monotonic() + 15
-        while (await hub.get(f"/assets/{pending['id']}")).status_code != 404:
-            assert time.monotonic() < deadline, "the expired upload was not removed"
-            await asyncio.sleep(0.1)
+        await _expire(database, pending["id"], done["id"])
+        runtime = Runtime.build(asset_hub.settings)
+        try:
+            assert await cleanup.sweep(runtime) == 1
+        finally:
+            await runtime.db.dispose()
+        error(await hub.get(f"/assets/{pending['id']}"), 404, "404-101")
         assert not asset_hub.has_bytes(key)
         assert (await hub.get(f"/assets/{done['id']}")).status_code == 200
+
+    async def test_the_server_sweeps_periodically(self, hub, asset_hub, database):
+        channel_type = await new_channel(hub)
+        pending = await declare(hub, channel_type, "bird.png", len(PNG))
+        await _expire(database, pending["id"])
+        settings = asset_hub.settings.model_copy(update={"asset_cleanup_interval_seconds": 0.1})
+        with running_server(settings):
+            deadline = time.monotonic() + 15
+            while (await hub.get(f"/assets/{pending['id']}")).status_code != 404:
+                assert time.monotonic() < deadline, "the expired upload was not removed"
+                await asyncio.sleep(0.1)
+
+
+async def _expire(database, *asset_ids: str) -> None:
+    async with database.session() as session:
+        await session.execute(
+            update(Asset)
+            .where(Asset.id.in_(asset_ids))
+            .values(upload_expires=datetime.now(UTC) - timedelta(seconds=1))
+        )
 
 
 def _leave_unfinished_upload(asset_hub, key: str) -> None:

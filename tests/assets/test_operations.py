@@ -115,6 +115,7 @@ class TestGetAsset:
         assert answer.status_code == 200
         assert answer.json() == {"id": created["id"], "name": "bird.png", "size": len(PNG)}
 
+    @pytest.mark.both_stores
     async def test_after_upload_a_signed_download_url(self, hub, asset_hub):
         channel_type = await new_channel(hub)
         created = await declare(hub, channel_type, "notes.txt", len(TEXT))
@@ -149,6 +150,7 @@ class TestGetAsset:
 
 
 class TestDeleteAsset:
+    @pytest.mark.both_stores
     async def test_removes_the_asset_and_its_bytes(self, hub, asset_hub, database):
         channel_type = await new_channel(hub)
         created = await declare(hub, channel_type, "bird.png", len(PNG))

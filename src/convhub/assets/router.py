@@ -108,14 +108,16 @@ async def _signed(request: Request) -> tuple[str, str]:
 Signed = Annotated[tuple[str, str], Depends(_signed)]
 
 
-@router.api_route(
-    "/{id}/upload",
-    methods=["PUT", "POST"],
-    operation_id="uploadAssetContent",
-    summary="Upload an asset's bytes (signed URL)",
-    responses=responses_for((200, 400, 401, 404, 500)),
-    response_model=UploadedContent,
-)
+_UPLOAD = {
+    "summary": "Upload an asset's bytes (signed URL)",
+    "responses": responses_for((200, 400, 401, 404, 500)),
+    "response_model": UploadedContent,
+}
+
+
+# PUT or POST alike (DECISIONS §9); one operation id each, as OpenAPI wants.
+@router.put("/{id}/upload", operation_id="uploadAssetContent", **_UPLOAD)  # type: ignore[arg-type]
+@router.post("/{id}/upload", operation_id="uploadAssetContentByPost", **_UPLOAD)  # type: ignore[arg-type]
 async def upload_content(
     id: str,
     request: Request,

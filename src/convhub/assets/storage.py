@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
 from convhub.core.settings import Settings
 
 if TYPE_CHECKING:
+    from aiobotocore.session import AioSession
     from types_aiobotocore_s3 import S3Client
 
 CHUNK = 64 * 1024
@@ -108,12 +109,16 @@ class S3Store:
             "aws_access_key_id": settings.asset_s3_access_key_id,
             "aws_secret_access_key": secret.get_secret_value() if secret else None,
         }
+        self._session: AioSession | None = None
 
     def _client(self) -> contextlib.AbstractAsyncContextManager[S3Client]:
-        # Imported here: botocore and aiohttp are heavy, and a local store never needs them.
-        from aiobotocore.session import get_session
+        if self._session is None:
+            # Imported here: botocore and aiohttp are heavy, and a local store never needs them.
+            # One session: it parses the S3 service description once, not per client.
+            from aiobotocore.session import get_session
 
-        return get_session().create_client("s3", **self._client_args)
+            self._session = get_session()
+        return self._session.create_client("s3", **self._client_args)
 
     async def write(self, key: str, chunks: AsyncIterator[bytes]) -> None:
         name = self.prefix + key

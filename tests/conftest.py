@@ -31,9 +31,14 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def settings(database_url: str) -> Settings:
+def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     # No delivery worker here: the conversation tests start a hub of their own that delivers.
-    return Settings(database_url=database_url, run_worker=False, _env_file=None)  # type: ignore[call-arg]
+    return Settings(
+        database_url=database_url,
+        run_worker=False,
+        asset_dir=str(tmp_path_factory.mktemp("assets")),
+        _env_file=None,  # type: ignore[call-arg]
+    )
 
 
 @pytest.fixture(scope="session")

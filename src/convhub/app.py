@@ -11,6 +11,8 @@ from fastapi import Depends, FastAPI
 
 from convhub import __version__
 from convhub.accounts.router import router as accounts_router
+from convhub.assets import cleanup as asset_cleanup
+from convhub.assets.router import router as assets_router
 from convhub.authentications.router import router as authentications_router
 from convhub.channels.router import router as channels_router
 from convhub.client_applications.router import router as client_applications_router
@@ -49,8 +51,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         worker = DeliveryWorker(runtime) if settings.run_worker else None
         task = asyncio.create_task(worker.run()) if worker else None
         app.state.worker_task = task  # /health/ready checks it runs
+        cleanup = asset_cleanup.running(runtime) if settings.run_worker else None
         try:
-            yield
+            async with cleanup or contextlib.nullcontext():
+                yield
         finally:
             if worker and task:
                 await worker.stop()
@@ -77,4 +81,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in CONFIG_ROUTERS:
         app.include_router(router, prefix=API_BASE)
     app.include_router(conversations_router, prefix=API_BASE)
+    app.include_router(assets_router, prefix=API_BASE)
     return app

@@ -261,6 +261,7 @@ def worker(
 
 
 async def _run_worker(settings: Settings, *, probes: tuple[str, int] | None = None) -> None:
+    from convhub.assets import cleanup as asset_cleanup
     from convhub.core import logging
     from convhub.core.runtime import Runtime
     from convhub.delivery.worker import DeliveryWorker
@@ -276,7 +277,8 @@ async def _run_worker(settings: Settings, *, probes: tuple[str, int] | None = No
     typer.echo(f"convhub worker {delivery.owner} is delivering")
     probe = _probe_server(runtime, task, probes) if probes else None
     probe_task = asyncio.create_task(probe.serve()) if probe else None
-    await stop.wait()
+    async with asset_cleanup.running(runtime):
+        await stop.wait()
     if probe is not None and probe_task is not None:
         probe.should_exit = True
         await probe_task

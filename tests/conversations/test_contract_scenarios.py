@@ -4,9 +4,8 @@ with what must be real substituted (the account's channel and address, the conve
 parent message, the entry point), and what the contract and DECISIONS §6-§8 say happens asserted:
 the 202, and which application receives which callback.
 
-Attachments given as an uploaded asset (``{"id": ...}``) need the Assets API (DECISIONS §9),
-which does not exist yet: those examples are sent with their URL attachments only, and the tests
-say so where they check the attachment that arrived.
+Attachments given as an uploaded asset (``{"id": ...}``) name an asset uploaded first through the
+Assets API (DECISIONS §9): the example's id is replaced with that asset's.
 """
 
 from __future__ import annotations
@@ -20,6 +19,7 @@ import httpx
 import pytest
 import yaml
 
+from tests.assets.helpers import JPEG, uploaded
 from tests.conversations.conftest import Apps, event, only, received, say, send
 
 CONTRACT = Path(__file__).resolve().parents[2] / "spec" / "conversationmgr-v3.openapi.yaml"
@@ -71,17 +71,45 @@ def _answering(body: dict[str, Any], parent_id: str) -> dict[str, Any]:
     return body
 
 
-def _url_attachments_only(body: dict[str, Any]) -> list[dict[str, Any]]:
-    """Drops the uploaded-asset attachments (no Assets API yet); answers the URL ones kept."""
-    kept = []
+async def _real_assets(
+    hub: httpx.AsyncClient, apps: Apps, body: dict[str, Any]
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """Uploads an asset for each uploaded-asset attachment (``{"id": ...}``) and puts its id in
+    the example; answers the URL attachments and the assets' ids."""
+    urls, assets = [], []
     for message in _messages(body):
-        attachments = message.get("attachments", {}).get("attachment")
-        if attachments:
-            urls = [a for a in attachments if "url" in a]
-            assert len(urls) < len(attachments), "the example has an uploaded asset"
-            message["attachments"]["attachment"] = urls
-            kept += urls
-    return kept
+        attachments = message.get("attachments", {}).get("attachment", [])
+        for attachment in attachments:
+            if "url" in attachment:
+                urls.append(attachment)
+                continue
+            attachment["id"] = await uploaded(
+                hub, apps.channel_type, "photo.jpeg", JPEG, sender=message["sender"]["type"]
+            )
+            assets.append(attachment["id"])
+    assert urls, "the example has a URL attachment"
+    assert assets, "the example has an uploaded asset"
+    return urls, assets
+
+
+async def _allow_outbound(hub: httpx.AsyncClient, *extensions: str) -> None:
+    """Lets the (only) channel of the tenant send files of these extensions to customers."""
+    [channel] = (await hub.get("/channels")).json()["channel"]
+    body = {k: v for k, v in channel.items() if k not in {"id", "created", "modified"}}
+    body["restrictions"]["outbound"]["attachmentPolicy"]["extensions"] += list(extensions)
+    assert (await hub.put(f"/channels/{channel['id']}", json=body)).status_code == 204
+
+
+def _as_uploaded(attachment: dict[str, Any], asset_id: str) -> None:
+    """An uploaded asset as delivered: its name, sniffed type, size and a signed URL."""
+    url = attachment.pop("url")
+    assert attachment == {
+        "id": asset_id,
+        "name": "photo.jpeg",
+        "contentType": "image/jpeg",
+        "size": len(JPEG),
+    }
+    assert f"/assets/{asset_id}/download?expires=" in url
 
 
 async def _accepted(hub: httpx.AsyncClient, body: dict[str, Any]) -> list[dict[str, Any]]:
@@ -253,7 +281,9 @@ async def customer_info_shared(hub: httpx.AsyncClient, apps: Apps, body: dict[st
 
 async def egain_agent_replies(hub: httpx.AsyncClient, apps: Apps, body: dict[str, Any]) -> None:
     conversation_id = await _escalated(hub, apps)
-    [url_attachment] = _url_attachments_only(body)
+    # The example's agent sends test.jpg: the factory channel lets only .jpeg and .txt out.
+    await _allow_outbound(hub, "jpg")
+    [url_attachment], [asset_id] = await _real_assets(hub, apps, body)
     sent = _messages(_in(body, conversation_id))
     accepted = await _accepted(hub, body)
     bodies = await received(apps.customer, 2)
@@ -262,25 +292,27 @@ async def egain_agent_replies(hub: httpx.AsyncClient, apps: Apps, body: dict[str
         assert delivered["id"] == one["id"]
         _same(delivered, message, "messageId", "type", "content", "sender")
         _to(delivered, "customer")
-    # The URL attachment reaches the customer as sent (name, contentType, size, url); the
-    # uploaded one ({"id": ...}) was left out: it awaits the Assets API.
-    assert only(bodies[1])["attachments"] == {"attachment": [url_attachment]}
-    assert url_attachment["url"].startswith("https://")
+    # The URL attachment reaches the customer as sent (name, contentType, size, url), the
+    # uploaded one with a signed download URL of the hub.
+    first, second = only(bodies[1])["attachments"]["attachment"]
+    assert first == url_attachment
+    _as_uploaded(second, asset_id)
 
 
 async def customer_attaches(hub: httpx.AsyncClient, apps: Apps, body: dict[str, Any]) -> None:
     conversation_id, _ = await _started(hub, apps)
-    [url_attachment] = _url_attachments_only(body)
+    [url_attachment], [asset_id] = await _real_assets(hub, apps, body)
     [sent] = _messages(_in(body, conversation_id))
     [accepted] = await _accepted(hub, body)
     delivered = await _nth(apps.bot, 2)
     assert delivered["id"] == accepted["id"]
     _same(delivered, sent, "messageId", "type", "sender")
     _to(delivered, "custom_bot")
-    # The URL attachment reaches the bot with its name, url and size; the uploaded one
-    # ({"id": ...}) was left out: it awaits the Assets API.
-    [attachment] = delivered["attachments"]["attachment"]
+    # The URL attachment reaches the bot with its name, url and size, the uploaded one with a
+    # signed download URL of the hub.
+    attachment, uploaded_one = delivered["attachments"]["attachment"]
     assert attachment == {k: url_attachment[k] for k in ("name", "url", "size")}
+    _as_uploaded(uploaded_one, asset_id)
 
 
 async def bot_sends_rich(hub: httpx.AsyncClient, apps: Apps, body: dict[str, Any]) -> None:

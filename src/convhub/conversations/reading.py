@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from convhub.assets.attachments import Signer
 from convhub.configuration.service import check_id
 from convhub.conversations import repository
 from convhub.conversations.callbacks import message_view
@@ -28,7 +29,12 @@ _CONVERSATION_FIELDS = frozenset(
 
 
 async def conversation_view(
-    session: AsyncSession, *, tenant_id: str, conversation_id: str, page: Page
+    session: AsyncSession,
+    *,
+    tenant_id: str,
+    conversation_id: str,
+    page: Page,
+    sign: Signer | None = None,
 ) -> dict[str, Any]:
     check_id(conversation_id)
     conversation = await repository.conversation(
@@ -45,7 +51,7 @@ async def conversation_view(
     view["messages"] = {"paginationInfo": page_info}
     if messages:  # ResponseMessages.message has minItems 1: a page past the end leaves it out
         view["messages"]["message"] = [
-            _without_intent(message_view(m, with_status=True)) for m in messages
+            _without_intent(message_view(m, with_status=True, sign=sign)) for m in messages
         ]
     return view
 

@@ -8,6 +8,7 @@ import structlog
 from fastapi import APIRouter, Body, Depends, Request, status
 from fastapi.responses import JSONResponse
 
+from convhub.assets.router import LinksDep
 from convhub.conversations import reading, service
 from convhub.conversations.schemas import SendMessageRequest
 from convhub.conversations.views import ConversationView, SendMessageResponse
@@ -49,6 +50,7 @@ async def send_message(
     caller: Sender,
     _: NoQuery,
     runtime: RuntimeDep,
+    links: LinksDep,
     body: Annotated[SendMessageRequest, Body()],
     http: Request,
 ) -> JSONResponse:
@@ -57,7 +59,7 @@ async def send_message(
     deliveries are durably stored: every accepted message reaches its recipient's callback."""
     request = body.model_dump(mode="json", exclude_none=True)
     async with runtime.db.session() as session:
-        ctx = service.SendContext(session, caller.tenant_id, runtime, utcnow())
+        ctx = service.SendContext(session, caller.tenant_id, runtime, utcnow(), links)
         accepted = await service.send(ctx, request)
         await notify_other_processes(session)
     runtime.wakeup.set()
@@ -94,13 +96,19 @@ async def get_conversation(
     caller: Reader,
     page: ConversationPage,
     runtime: RuntimeDep,
+    links: LinksDep,
     http: Request,
 ) -> JSONResponse:
     """A conversation, in progress or completed, with its messages in order and each one's
     delivery status, paginated by `$pagenum` and `$pagesize` (at most 200)."""
     note(http.state, conversation=id)
     async with runtime.db.session(write=False) as session:
+        now = utcnow()
         view = await reading.conversation_view(
-            session, tenant_id=caller.tenant_id, conversation_id=id, page=page
+            session,
+            tenant_id=caller.tenant_id,
+            conversation_id=id,
+            page=page,
+            sign=lambda asset_id: links.download_url(asset_id, now)[0],
         )
     return JSONResponse(view)

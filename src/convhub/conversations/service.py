@@ -14,6 +14,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from convhub.assets import attachments
+from convhub.assets.signing import AssetLinks
 from convhub.configuration import repository as config
 from convhub.conversations import repository
 from convhub.conversations.callbacks import callback_body, transcript
@@ -68,9 +70,15 @@ class SendContext:
     tenant_id: str
     runtime: Runtime
     now: datetime
+    # Signs the download URLs of uploaded attachments in callbacks.
+    links: AssetLinks | None = None
 
     def minutes(self, value: float) -> timedelta:
         return timedelta(seconds=value * self.runtime.settings.minute_seconds)
+
+    def sign(self, asset_id: str) -> str:
+        assert self.links is not None
+        return self.links.callback_url(asset_id, self.now)
 
 
 @dataclass
@@ -351,8 +359,11 @@ async def _route(
     index: int,
 ) -> Message:
     conversation, workflow = opened.conversation, opened.workflow
-    if message["sender"]["type"] == "customer":
-        restrictions.check_inbound(opened.channel, message, where=f"messages.message[{index}]")
+    where = f"messages.message[{index}]"
+    message = await attachments.resolve(
+        ctx.session, tenant_id=ctx.tenant_id, message=message, where=where
+    )
+    restrictions.check_message(opened.channel, message, where=where, language=conversation.language)
     chat = opened.account["chatConfigurations"]
     available = await availability.is_available(
         ctx.session, tenant_id=ctx.tenant_id, entry_point_id=conversation.entry_point_id
@@ -367,6 +378,7 @@ async def _route(
     )
     stored = _store(ctx, conversation, message)
     await ctx.session.flush()
+    await attachments.mark_used(ctx.session, message=message, message_id=stored.id)
     await _deliver(
         ctx,
         conversation,
@@ -421,10 +433,16 @@ async def _deliver(
             for m in await repository.messages(ctx.session, conversation_id=conversation.id)
             if m.seq < message.seq and m.status != "retained"
         ]
-        history = transcript(earlier, message.document.get("_transcript", []))
+        history = transcript(
+            earlier, message.document.get("_transcript", []), sign=ctx.sign if ctx.links else None
+        )
     for party in recipients:
         body = callback_body(
-            conversation=conversation, message=message, metadata=metadata, history=history
+            conversation=conversation,
+            message=message,
+            metadata=metadata,
+            history=history,
+            sign=ctx.sign if ctx.links else None,
         )
         outbox.enqueue(
             ctx.session,

@@ -1,4 +1,5 @@
-"""What one running process holds: settings, database, secret box, token verifiers.
+"""What one running process holds: settings, database, secret box, token verifiers, the
+asset store.
 
 Built in the application's lifespan (never at import) and reached by dependencies through
 ``request.app.state.runtime``.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from convhub.assets.storage import AssetStore, build_store
 from convhub.core.database import Database
 from convhub.core.security.crypto import SecretBox
 from convhub.core.security.tokens import ExternalVerifier
@@ -20,6 +22,7 @@ class Runtime:
     settings: Settings
     db: Database
     box: SecretBox
+    store: AssetStore
     external: ExternalVerifier | None = field(default=None)
     # Set when deliveries were written: the worker of this process starts on them at once.
     wakeup: Wakeup = field(default_factory=Wakeup)
@@ -30,5 +33,6 @@ class Runtime:
             settings=settings,
             db=Database(settings.database_url, pool_size=settings.database_pool_size),
             box=SecretBox(settings.encryption_key.get_secret_value()),
+            store=build_store(settings),
             external=ExternalVerifier(settings) if settings.oidc_jwks_url else None,
         )

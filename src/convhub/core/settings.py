@@ -65,6 +65,27 @@ class Settings(BaseSettings):
     smtp_starttls: bool = False
     mail_from: str = "convhub@localhost"
 
+    # Assets (DECISIONS §9). Signed upload/download URLs are built on this base (scheme, host
+    # and any path before the API base); unset, on the base URL of the request that asks.
+    public_url: str | None = None
+    # Where the bytes live: "local" (a directory) or "s3" (any S3-compatible store).
+    asset_store: Literal["local", "s3"] = "local"
+    asset_dir: str = "./convhub-assets"
+    asset_s3_bucket: str | None = None
+    asset_s3_endpoint_url: str | None = None
+    asset_s3_region: str = "us-east-1"
+    asset_s3_access_key_id: str | None = None
+    asset_s3_secret_access_key: SecretStr | None = None
+    asset_s3_prefix: str = ""
+    # How long signed URLs are valid: the upload URL (30 minutes, DECISIONS §9), the download URL
+    # GET /assets/{id} and GET /conversations/{id} answer, and the one a callback carries, which
+    # must outlive the 24-hour retry window with a day left for the recipient to fetch it.
+    asset_upload_url_seconds: int = Field(default=1800, ge=1)
+    asset_download_url_seconds: int = Field(default=1800, ge=1)
+    asset_callback_url_seconds: int = Field(default=172800, ge=1)
+    # How often unfinished uploads past their expiry are removed (with the delivery worker).
+    asset_cleanup_interval_seconds: float = Field(default=60.0, gt=0)
+
     log_level: str = "INFO"
 
     # Observability and limits: a bearer token /metrics asks for (none: open), and the rate plan

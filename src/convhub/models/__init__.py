@@ -1,6 +1,7 @@
 """SQLAlchemy tables, one module per entity."""
 
 from convhub.models.api_client import ApiClient
+from convhub.models.asset import Asset
 from convhub.models.availability import EntryPointAvailability, NotificationSent
 from convhub.models.base import Base
 from convhub.models.config_object import ConfigObject, ConfigReference
@@ -12,6 +13,7 @@ from convhub.models.tenant import Tenant
 
 __all__ = [
     "ApiClient",
+    "Asset",
     "Base",
     "ConfigObject",
     "ConfigReference",

@@ -1,4 +1,5 @@
-"""The hub's own messages to customers (off hours, retained), in the channel's language."""
+"""The hub's own texts to customers (off hours, retained, refused attachments), in the
+channel's language."""
 
 from __future__ import annotations
 
@@ -13,6 +14,11 @@ BUILT_IN = {
     ),
     "msg_hub_channel_msg_failed": (
         "Message could not be delivered. Please try again after some time."
+    ),
+    # The contract's example texts; {0} is the extension, or the size limit.
+    "msg_hub_blocked_file_extension": "Attachment file type '{0}' is not allowed.",
+    "msg_hub_attachment_size_exceeds_limit": (
+        "File could not be sent. It exceeded the maximum limit of {0}"
     ),
 }
 

@@ -1,0 +1,1 @@
+"""Assets: attachments uploaded and downloaded through signed URLs (DECISIONS §9)."""

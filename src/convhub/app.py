@@ -20,6 +20,7 @@ from convhub.core.runtime import Runtime
 from convhub.core.settings import Settings, get_settings
 from convhub.delivery.worker import DeliveryWorker
 from convhub.identity.router import router as identity_router
+from convhub.operations.router import router as operations_router
 from convhub.orchestrations.router import router as orchestrations_router
 from convhub.participants.router import router as participants_router
 
@@ -67,4 +68,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in CONFIG_ROUTERS:
         app.include_router(router, prefix=API_BASE)
     app.include_router(conversations_router, prefix=API_BASE)
+    app.include_router(operations_router)  # /convhub/v1: our own, outside eGain's paths
     return app

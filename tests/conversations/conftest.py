@@ -36,6 +36,7 @@ def hub_settings(settings):
             "allow_private_callbacks": True,
             "minute_seconds": MINUTE,
             "retry_scale": 0.001,
+            "breaker_probe_seconds": 0.05,
             "run_worker": True,
         }
     )

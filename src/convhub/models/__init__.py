@@ -6,16 +6,19 @@ from convhub.models.base import Base
 from convhub.models.config_object import ConfigObject, ConfigReference
 from convhub.models.conversation import Conversation
 from convhub.models.delivery import Delivery
+from convhub.models.delivery_log import CallbackHealth, DeliveryAttempt
 from convhub.models.message import Message
 from convhub.models.tenant import Tenant
 
 __all__ = [
     "ApiClient",
     "Base",
+    "CallbackHealth",
     "ConfigObject",
     "ConfigReference",
     "Conversation",
     "Delivery",
+    "DeliveryAttempt",
     "EntryPointAvailability",
     "Message",
     "NotificationSent",

@@ -33,9 +33,9 @@ from tests.server import free_port, server_process
 
 OPERATIONS_BASE = "/convhub/v1"
 # One retry window lasts this many seconds here (24 hours in production).
-WINDOW = 3.0
+WINDOW = 4.0
 THRESHOLD = 3
-PROBE = 0.2
+PROBE = 0.5
 
 
 @pytest.fixture(scope="session")

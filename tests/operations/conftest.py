@@ -161,11 +161,13 @@ async def deliveries(ops: httpx.AsyncClient, message_id: str) -> dict[str, Any]:
     return dict(answer.json())
 
 
-async def state_of(ops: httpx.AsyncClient, message_id: str, wanted: str) -> dict[str, Any]:
+async def state_of(
+    ops: httpx.AsyncClient, message_id: str, wanted: str, *, within: float = 20.0
+) -> dict[str, Any]:
     """The message's single delivery once it is in state ``wanted``."""
 
     async def check() -> dict[str, Any] | None:
         [delivery] = (await deliveries(ops, message_id))["delivery"]
         return delivery if delivery["state"] == wanted else None
 
-    return dict(await eventually(check))
+    return dict(await eventually(check, within=within))

@@ -108,3 +108,23 @@ class TestBreaker:
             "applicationId"
         ]
         assert await _breaker(tenant, app_id) is None
+
+
+class TestWindow:
+    async def test_held_messages_get_one_extra_window_then_are_dead_lettered(self, tenant, apps):
+        # A receiver that never comes back: its messages, held by the breaker, are not lost to
+        # the breaker's holding within their own window, but are dead-lettered one window later.
+        apps.bot.default = Reply(status=503)
+        held = []
+        for i in range(THRESHOLD + 2):
+            answer = await send(tenant.api, apps.start(f"held {i}"))
+            held.append(answer["messages"]["message"][0]["id"])
+        dead = [await state_of(tenant.ops, m, "dead", within=6 * WINDOW) for m in held]
+        for delivery in dead:
+            assert _when(delivery["finished"]) > _when(delivery["created"]) + timedelta(
+                seconds=WINDOW
+            )
+        letters = (await tenant.ops.get("/deadletters")).json()["deadLetter"]
+        assert sorted(d["messageId"] for d in letters) == sorted(held)
+        errors = await received(apps.customer, len(held))  # every sender is told
+        assert {only(e)["parent"]["id"] for e in errors} == set(held)

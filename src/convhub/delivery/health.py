@@ -131,6 +131,8 @@ async def on_outcome(
         if row.state != "closed":
             await _close(session, row, now=now, window=window)
         row.consecutive_failures = 0
+        # Called and answered: any deactivation is over (the application was replaced).
+        row.deactivated_at = row.deactivated_app_modified = row.deactivated_callback = None
         return credit
     row.consecutive_failures += 1
     row.last_error = outcome.error

@@ -119,3 +119,35 @@ class TestPermissions:
         tenant = await make_tenant(permissions=[perms.DELIVERIES_MANAGE])
         answer = await tenant.ops.request(method, path)
         assert answer.status_code == (404 if "messages" in path else 200)
+
+
+class TestPublishedDocument:
+    async def test_our_operations_are_documented_apart_from_egains(self, ops_url):
+        async with httpx.AsyncClient(base_url=ops_url) as http:
+            document = (await http.get("/openapi.json")).json()
+        ours = {
+            (method.upper(), path, operation["tags"][0], frozenset(operation["responses"]))
+            for path, item in document["paths"].items()
+            for method, operation in item.items()
+            if path.startswith(OPERATIONS_BASE + "/")
+        }
+        tag = "Delivery operations (convhub extension)"
+        errors = {"400", "401", "403", "500"}
+        assert ours == {
+            (
+                "GET",
+                "/convhub/v1/messages/{id}/deliveries",
+                tag,
+                frozenset({"200", "404"} | errors),
+            ),
+            ("GET", "/convhub/v1/deadletters", tag, frozenset({"200"} | errors)),
+            (
+                "POST",
+                "/convhub/v1/messages/{id}/redeliver",
+                tag,
+                frozenset({"202", "404", "409"} | errors),
+            ),
+            ("GET", "/convhub/v1/callbacks", tag, frozenset({"200"} | errors)),
+        }
+        egain = [p for p in document["paths"] if p.startswith("/conversation/conversationmgr/v3")]
+        assert not any("deliveries" in p or "redeliver" in p or "deadletters" in p for p in egain)

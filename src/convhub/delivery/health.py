@@ -152,9 +152,13 @@ def _held(row: CallbackHealth, created: datetime, *, now: datetime, window: time
 async def _close(
     session: AsyncSession, row: CallbackHealth, *, now: datetime, window: timedelta
 ) -> None:
-    """Close the breaker and give each held delivery the time it was held back."""
-    query = select(Delivery.id, Delivery.created, Delivery.deadline).where(
-        _same_callback(row), Delivery.state == "pending"
+    """Close the breaker and give each held delivery the time it was held back. A delivery
+    another worker has locked is being recorded, so it was attempted, not held: it is skipped
+    (waiting for it could deadlock, as that worker waits for this breaker's row)."""
+    query = (
+        select(Delivery.id, Delivery.created, Delivery.deadline)
+        .where(_same_callback(row), Delivery.state == "pending")
+        .with_for_update(skip_locked=True)
     )
     moved = [
         {"id": id_, "deadline": deadline + _held(row, created, now=now, window=window)}

@@ -56,7 +56,7 @@ class TestMessageDeliveries:
         assert "secret words" not in answer.text
 
     async def test_a_pending_delivery_shows_its_next_attempt(self, tenant, apps):
-        apps.bot.reply(Reply(status=503, headers={"Retry-After": "2000"}))  # 2 s here
+        apps.bot.reply(Reply(status=503, headers={"Retry-After": "2000"}))  # 20 s here
         message_id = await _started(tenant, apps)
 
         async def retried() -> dict | None:

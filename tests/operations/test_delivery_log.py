@@ -56,7 +56,7 @@ class TestMessageDeliveries:
         assert "secret words" not in answer.text
 
     async def test_a_pending_delivery_shows_its_next_attempt(self, tenant, apps):
-        apps.bot.reply(Reply(status=503, headers={"Retry-After": "2000"}))  # 20 s here
+        apps.bot.reply(Reply(status=503, headers={"Retry-After": "100"}))  # 1 s here
         message_id = await _started(tenant, apps)
 
         async def retried() -> dict | None:
@@ -68,6 +68,7 @@ class TestMessageDeliveries:
         [delivery] = found["delivery"]
         assert delivery["state"] == "pending"
         assert delivery["nextAttemptAt"] > delivery["attempt"][0]["started"]
+        await state_of(tenant.ops, message_id, "sent")  # nothing left to retry after the test
 
     async def test_unknown_message_is_404(self, tenant):
         answer = await tenant.ops.get(f"/messages/{SOME_ID}/deliveries")

@@ -44,8 +44,9 @@ class TestBreaker:
             healthy_rx = [stack.enter_context(receiving()) for _ in range(3)]
             dead = await build_apps(tenant.api, tuple(dead_rx))
             healthy = await build_apps(other.api, tuple(healthy_rx))
-            # Slow failures: without a breaker, they would keep the worker's 4 slots busy.
-            dead.bot.default = Reply(status=503, delay=0.2)
+            # Slow failures (under the 5 s timeout): without a breaker, they would keep the
+            # worker's 4 slots busy; with it, one probe at a time takes one slot.
+            dead.bot.default = Reply(status=503, delay=3.0)
             held = []
             for i in range(DEAD):
                 answer = await send(tenant.api, dead.start(f"dead {i}"))

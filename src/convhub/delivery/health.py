@@ -6,6 +6,7 @@ A callback is a role of a client application (tenant, application, role). Its st
     closed ──(breaker_threshold consecutive failures)──> open
     open ──(next_probe_at comes: one delivery is claimed as the probe)──> half_open
     half_open ──(the probe fails)──> open          (next probe breaker_probe_seconds later)
+    (one probe at a time: while it is in flight, no other is claimed)
     open/half_open ──(any answer that is not a failure)──> closed
 
 A failure is an attempt the delivery client would retry: no answer, a timeout, 408, 429, 5xx, no
@@ -69,11 +70,12 @@ def _is_alive(outcome: Outcome) -> bool:
 
 
 async def claim_probes(
-    session: AsyncSession, *, due: Any, now: datetime, probe: timedelta
+    session: AsyncSession, *, due: Any, now: datetime, probe: timedelta, lease: timedelta
 ) -> list[str]:
     """Take the next probe of every open breaker whose time has come: the callback's oldest due
-    delivery. The breaker row is locked (skipped by other workers) and moved to ``half_open``
-    with its next probe time, so each probe is made by one worker only."""
+    delivery. The breaker row is locked (skipped by other workers) and moved to ``half_open``,
+    so each probe is made by one worker only, and one at a time: the next is due when this one
+    is recorded (``probe`` later), or when its lease runs out should its worker die."""
     breakers = (
         select(CallbackHealth)
         .where(CallbackHealth.state != "closed", CallbackHealth.next_probe_at <= now)
@@ -93,7 +95,7 @@ async def claim_probes(
         # With nothing to probe, the next message waits for the next probe time too.
         breaker.next_probe_at, breaker.updated = now + probe, now
         if found is not None:
-            breaker.state = "half_open"
+            breaker.state, breaker.next_probe_at = "half_open", now + max(probe, lease)
             chosen.append(found)
     return chosen
 

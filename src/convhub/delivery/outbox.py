@@ -81,7 +81,9 @@ async def claim(
     """Take a lease on up to ``limit`` due deliveries, oldest first, and on the probes of open
     circuit breakers whose time has come."""
     now = utcnow()
-    chosen = await health.claim_probes(session, due=_due(now, held=True), now=now, probe=probe)
+    chosen = await health.claim_probes(
+        session, due=_due(now, held=True), now=now, probe=probe, lease=lease
+    )
     ids = (
         select(Delivery.id)
         .where(_due(now))

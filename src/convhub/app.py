@@ -24,6 +24,7 @@ from convhub.delivery.worker import DeliveryWorker
 from convhub.identity.router import router as identity_router
 from convhub.observability import health, metrics
 from convhub.observability.requests import RequestObserver
+from convhub.operations.router import router as operations_router
 from convhub.orchestrations.router import router as orchestrations_router
 from convhub.participants.router import router as participants_router
 from convhub.ratelimits import guard as rate_limits
@@ -82,4 +83,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router, prefix=API_BASE)
     app.include_router(conversations_router, prefix=API_BASE)
     app.include_router(assets_router, prefix=API_BASE)
+    app.include_router(operations_router)  # /convhub/v1: our own, outside eGain's paths
     return app

@@ -36,6 +36,9 @@ def hub_settings(settings):
             "allow_private_callbacks": True,
             "minute_seconds": MINUTE,
             "retry_scale": 0.001,
+            # Not much shorter: a probe of a test's receiver, gone once the test ended, could reach
+            # a later test's receiver on the same port.
+            "breaker_probe_seconds": 2.0,
             "run_worker": True,
         }
     )

@@ -451,6 +451,7 @@ async def _deliver(
             recipient=party,
             body=body,
             now=ctx.now,
+            window=timedelta(seconds=ctx.runtime.settings.retry_window_seconds),
         )
 
 

@@ -25,6 +25,8 @@ Every error a caller can see is an :class:`ApiError`; the code is eGain's ``<sta
     ├── SenderMayNotStart (403-103)
     ├── NotFound (404-101)
     ├── ModifiedMismatch (409-100)
+    ├── NothingToRedeliver (409-901)   our own operator endpoints (convhub.operations)
+    ├── ContentRedacted (409-902)
     └── InternalError (500-100)
 
 Services raise these; they never raise HTTPException. ``userMessage`` is only rendered when the
@@ -273,4 +275,28 @@ class InternalError(ApiError):
     def __init__(self) -> None:
         super().__init__(
             "System is unable to process this request. Please contact your administrator."
+        )
+
+
+# --- convhub's own operator endpoints (extension): codes in eGain's style, numbers 9xx ---------
+
+
+class NothingToRedeliver(ApiError):
+    status = 409
+    code = "409-901"
+
+    def __init__(self, message_id: str) -> None:
+        super().__init__(
+            f"The message has no failed or dead-lettered delivery to re-deliver: {message_id}"
+        )
+
+
+class ContentRedacted(ApiError):
+    status = 409
+    code = "409-902"
+
+    def __init__(self, message_id: str) -> None:
+        super().__init__(
+            f"The message's content was redacted (content.redact): it cannot be re-delivered: "
+            f"{message_id}"
         )

@@ -56,6 +56,12 @@ class Settings(BaseSettings):
     # How long a worker owns a delivery it took: one that dies leaves the delivery to others
     # after this long. Longer than the 5 s callback timeout, with room to spare.
     delivery_lease_seconds: float = Field(default=60.0, ge=1)
+    # How long a message is retried before it is dead-lettered (DECISIONS §8: 24 hours).
+    retry_window_seconds: float = Field(default=86400.0, gt=0)
+    # Circuit breaker per callback (a role of a client application): this many consecutive
+    # failed attempts open it; while open, one probe every breaker_probe_seconds.
+    breaker_threshold: int = Field(default=5, ge=1)
+    breaker_probe_seconds: float = Field(default=30.0, gt=0)
 
     # Notification mail when a message finally fails (DECISIONS §8); no host, no mail.
     smtp_host: str | None = None

@@ -1,10 +1,12 @@
 """The outbox: deliveries written with their message, claimed by workers under a lease.
 
 A delivery is due when it is pending, its next attempt time has come, nobody holds a valid
-lease on it, and no earlier delivery of its lane (same conversation and recipient application)
-is still pending. Claiming takes a lease with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so any
-number of workers share the work without taking the same delivery; on SQLite, write
-transactions are serialised (BEGIN IMMEDIATE) and the same query is safe.
+lease on it, no earlier delivery of its lane (same conversation and recipient application) is
+still pending, and no circuit breaker holds its callback (then only the breaker's probe is
+claimed: :mod:`convhub.delivery.health`). Claiming takes a lease with ``FOR UPDATE SKIP
+LOCKED`` on PostgreSQL, so any number of workers share the work without taking the same
+delivery; on SQLite, write transactions are serialised (BEGIN IMMEDIATE) and the same query is
+safe.
 """
 
 from __future__ import annotations
@@ -14,12 +16,13 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from convhub.core.database import utcnow
-from convhub.models import Conversation, Delivery, Message
+from convhub.delivery import health
+from convhub.models import CallbackHealth, Conversation, Delivery, Message
 from convhub.routing.workflow import Party
 
 RETRY_WINDOW = timedelta(hours=24)
@@ -33,6 +36,7 @@ def enqueue(
     recipient: Party,
     body: dict[str, Any],
     now: datetime,
+    window: timedelta = RETRY_WINDOW,
 ) -> Delivery:
     delivery = Delivery(
         id=str(uuid.uuid4()),
@@ -46,7 +50,7 @@ def enqueue(
         state="pending",
         attempts=0,
         next_attempt_at=now,
-        deadline=now + RETRY_WINDOW,
+        deadline=now + window,
         created=now,
     )
     session.add(delivery)
@@ -54,7 +58,7 @@ def enqueue(
     return delivery
 
 
-def _due(now: datetime) -> Any:
+def _due(now: datetime, *, held: bool = False) -> Any:
     earlier = aliased(Delivery)
     blocked = exists().where(
         earlier.conversation_id == Delivery.conversation_id,
@@ -67,22 +71,28 @@ def _due(now: datetime) -> Any:
         Delivery.next_attempt_at <= now,
         or_(Delivery.lease_until.is_(None), Delivery.lease_until < now),
         ~blocked,
+        health.held() if held else ~health.held(),
     )
 
 
 async def claim(
-    session: AsyncSession, *, owner: str, limit: int, lease: timedelta
+    session: AsyncSession, *, owner: str, limit: int, lease: timedelta, probe: timedelta
 ) -> list[Delivery]:
-    """Take a lease on up to ``limit`` due deliveries, oldest first."""
+    """Take a lease on up to ``limit`` due deliveries, oldest first, and on the probes of open
+    circuit breakers whose time has come."""
     now = utcnow()
+    chosen = await health.claim_probes(
+        session, due=_due(now, held=True), now=now, probe=probe, lease=lease
+    )
     ids = (
         select(Delivery.id)
         .where(_due(now))
         .order_by(Delivery.next_attempt_at, Delivery.seq)
-        .limit(limit)
+        .limit(max(0, limit - len(chosen)))
         .with_for_update(skip_locked=True)
     )
-    chosen = list((await session.execute(ids)).scalars())
+    if len(chosen) < limit:
+        chosen += list((await session.execute(ids)).scalars())
     if not chosen:
         return []
     await session.execute(
@@ -96,6 +106,10 @@ async def claim(
 
 
 async def next_due_at(session: AsyncSession) -> datetime | None:
-    """When the earliest pending delivery becomes due (for the worker's sleep)."""
-    query = select(Delivery.next_attempt_at).where(Delivery.state == "pending")
-    return (await session.execute(query.order_by(Delivery.next_attempt_at).limit(1))).scalar()
+    """When the earliest pending delivery becomes due (for the worker's sleep): a delivery held
+    by a circuit breaker counts from the breaker's next probe."""
+    query = select(Delivery.next_attempt_at).where(Delivery.state == "pending", ~health.held())
+    due = (await session.execute(query.order_by(Delivery.next_attempt_at).limit(1))).scalar()
+    probes = select(func.min(CallbackHealth.next_probe_at)).where(CallbackHealth.state != "closed")
+    probe = (await session.execute(probes)).scalar()
+    return min((t for t in (due, probe) if t is not None), default=None)

@@ -1,12 +1,19 @@
-"""What a delivery attempt changes: the delivery, its message's status, and on final failure an
-``error`` message to the sender's application and a notice to the role's notificationEmail
-(DECISIONS §8)."""
+"""What a delivery attempt changes: the attempts log, the callback's health, the delivery, its
+message's status, and on final failure an ``error`` message to the sender's application and a
+notice to the role's notificationEmail (DECISIONS §8).
+
+A delivery refused by the receiver (4xx) is ``failed``; one still failing at the end of its retry
+window is ``dead`` (a dead letter). Both set the message's status to ``failed``, as the contract
+knows no other, and an operator can re-deliver both (:mod:`convhub.operations`). A ``410 Gone``
+fails the delivery like any 4xx and deactivates the callback (:mod:`convhub.delivery.health`).
+"""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,11 +22,18 @@ from convhub.configuration import repository as config
 from convhub.conversations.callbacks import callback_body
 from convhub.core.database import utcnow
 from convhub.core.runtime import Runtime
-from convhub.delivery import outbox
+from convhub.delivery import health, outbox
 from convhub.delivery.backoff import next_delay
 from convhub.delivery.client import Outcome
 from convhub.delivery.redaction import redact_when_done
-from convhub.models import Conversation, Delivery, Message, NotificationSent
+from convhub.models import (
+    ConfigObject,
+    Conversation,
+    Delivery,
+    DeliveryAttempt,
+    Message,
+    NotificationSent,
+)
 from convhub.observability.metrics import delivery_recorded
 from convhub.routing import workflow as workflows
 from convhub.routing.system_messages import SYSTEM_SENDER
@@ -39,10 +53,16 @@ async def record(
     session: AsyncSession, runtime: Runtime, *, delivery: Delivery, owner: str, outcome: Outcome
 ) -> Notice | None:
     """Apply ``outcome`` to the delivery this worker leased; returns a notice to mail, if any."""
+    now = utcnow()
+    await _log_attempt(session, delivery, outcome, now=now)
     row = await session.get(Delivery, delivery.id, with_for_update=True)
     if row is None or row.state != "pending" or row.lease_owner != owner:
         return None  # our lease expired and another worker took over: its outcome counts
-    now = utcnow()
+    settings = runtime.settings
+    window = timedelta(seconds=settings.retry_window_seconds)
+    held = await health.on_outcome(
+        session, delivery=row, outcome=outcome, now=now, settings=settings
+    )
     row.last_status, row.last_error = outcome.status_code, outcome.error
     row.lease_until = row.lease_owner = None
     message = await session.get(Message, row.message_id)
@@ -57,19 +77,91 @@ async def record(
         return None
     if outcome.result == "retry":
         delay = next_delay(
-            row.attempts, retry_after=outcome.retry_after, scale=runtime.settings.retry_scale
+            row.attempts, retry_after=outcome.retry_after, scale=settings.retry_scale
         )
-        if now + timedelta(seconds=delay) < row.deadline:
+        if now + timedelta(seconds=delay) < row.deadline + held:
             row.next_attempt_at = now + timedelta(seconds=delay)
             message.status = "retryInProgress"
             delivery_recorded("retrying", accepted=row.created, now=now)
-            return None
+            return (
+                await _dead_letter_long_held(session, row, now=now, window=window) if held else None
+            )
+    # Still failing at the end of the retry window: a dead letter; refused: failed.
     delivery_recorded("failed", accepted=row.created, now=now)
-    row.state, row.finished = "failed", now
+    row.state, row.finished = ("dead" if outcome.result == "retry" else "failed"), now
+    notice = await _give_up(session, row, message, now=now, window=window)
+    if outcome.status_code == 410:
+        notice = await _deactivate(session, row, now=now) or notice
+    return notice
+
+
+async def _log_attempt(
+    session: AsyncSession, delivery: Delivery, outcome: Outcome, *, now: datetime
+) -> None:
+    """The attempt as the operator endpoints show it (logged even when our lease ran out: the
+    receiver was called all the same)."""
+    done = select(func.count()).where(DeliveryAttempt.delivery_id == delivery.id)
+    session.add(
+        DeliveryAttempt(
+            delivery_id=delivery.id,
+            tenant_id=delivery.tenant_id,
+            message_id=delivery.message_id,
+            number=int(await session.scalar(done) or 0) + 1,
+            started=now - timedelta(seconds=outcome.elapsed),
+            result=outcome.result,
+            status_code=outcome.status_code,
+            latency_ms=round(outcome.elapsed * 1000),
+            error=outcome.error[:2000] if outcome.error else None,
+        )
+    )
+
+
+async def _give_up(
+    session: AsyncSession, row: Delivery, message: Message, *, now: datetime, window: timedelta
+) -> Notice | None:
     message.status = "failed"
     await session.flush()
     await redact_when_done(session, message)
-    return await _failed(session, row, message, now=now)
+    return await _failed(session, row, message, now=now, window=window)
+
+
+async def _dead_letter_long_held(
+    session: AsyncSession, probe: Delivery, *, now: datetime, window: timedelta
+) -> Notice | None:
+    """After a failed probe: held deliveries past their window and the breaker's extra one
+    become dead letters (see :mod:`convhub.delivery.health`)."""
+    notice = None
+    for row in await health.long_held(session, probe, now=now, window=window):
+        row.state, row.finished = "dead", now
+        row.last_error = f"held by the circuit breaker past the retry window: {probe.last_error}"
+        message = await session.get(Message, row.message_id)
+        assert message is not None
+        notice = await _give_up(session, row, message, now=now, window=window) or notice
+    return notice
+
+
+async def _deactivate(session: AsyncSession, delivery: Delivery, *, now: datetime) -> Notice | None:
+    """``410 Gone``: the receiver says the callback is gone for good. The role's callback is
+    deactivated (in ``callback_health``, not in the client application the customer owns) until
+    the application is replaced, and its notificationEmail is told at once."""
+    found = await _app_and_role(session, delivery)
+    if found is None:
+        return None
+    app, role = found
+    await health.deactivate(
+        session, delivery, callback=role["callback"], app_modified=app.modified, now=now
+    )
+    return Notice(
+        to=role["notificationEmail"],
+        subject=f"convhub: callback of {app.body['name']} ({delivery.recipient_role}) deactivated",
+        text=(
+            f"{role['callback']} answered 410 Gone to message {delivery.message_id} of "
+            f"conversation {delivery.conversation_id}.\nconvhub no longer calls it: messages "
+            "for this role fail at once, and their senders get an error message.\nTo call it "
+            "again, replace the client application (PUT /clientapplications/{id}), with a new "
+            "callback or the same one."
+        ),
+    )
 
 
 async def _undelivered(session: AsyncSession, message_id: str) -> int:
@@ -78,7 +170,7 @@ async def _undelivered(session: AsyncSession, message_id: str) -> int:
 
 
 async def _failed(
-    session: AsyncSession, delivery: Delivery, message: Message, *, now: datetime
+    session: AsyncSession, delivery: Delivery, message: Message, *, now: datetime, window: timedelta
 ) -> Notice | None:
     conversation = await session.get(Conversation, delivery.conversation_id, with_for_update=True)
     assert conversation is not None
@@ -87,7 +179,9 @@ async def _failed(
     )
     sender = _party_of(workflow, message.sender_type) if workflow else None
     if sender is not None and message.type != "error":
-        await _error_to_sender(session, conversation, message, sender, delivery, now=now)
+        await _error_to_sender(
+            session, conversation, message, sender, delivery, now=now, window=window
+        )
     return await _notice(session, delivery, message, now=now)
 
 
@@ -109,6 +203,7 @@ async def _error_to_sender(
     delivery: Delivery,
     *,
     now: datetime,
+    window: timedelta,
 ) -> None:
     parent = {"id": failed.id}
     if failed.message_id:
@@ -135,7 +230,13 @@ async def _error_to_sender(
     await session.flush()  # the message row before its delivery row (foreign key)
     body = callback_body(conversation=conversation, message=error, metadata=None)
     outbox.enqueue(
-        session, conversation=conversation, message=error, recipient=sender, body=body, now=now
+        session,
+        conversation=conversation,
+        message=error,
+        recipient=sender,
+        body=body,
+        now=now,
+        window=window,
     )
 
 
@@ -143,18 +244,10 @@ async def _notice(
     session: AsyncSession, delivery: Delivery, message: Message, *, now: datetime
 ) -> Notice | None:
     """A notice for the recipient role's notificationEmail, at most one an hour per role."""
-    app = await config.get(
-        session,
-        tenant_id=delivery.tenant_id,
-        kind="clientApplication",
-        object_id=delivery.recipient_app_id,
-    )
-    role = next(
-        (r for r in (app.body["roles"] if app else []) if r["name"] == delivery.recipient_role),
-        None,
-    )
-    if app is None or role is None:
+    found = await _app_and_role(session, delivery)
+    if found is None:
         return None
+    app, role = found
     key = (delivery.tenant_id, delivery.recipient_app_id, delivery.recipient_role)
     sent = await session.get(NotificationSent, key, with_for_update=True)
     if sent is not None and sent.last_sent > now - NOTICE_INTERVAL:
@@ -175,6 +268,22 @@ async def _notice(
             "Further failures of this callback are not mailed for an hour."
         ),
     )
+
+
+async def _app_and_role(
+    session: AsyncSession, delivery: Delivery
+) -> tuple[ConfigObject, dict[str, Any]] | None:
+    app = await config.get(
+        session,
+        tenant_id=delivery.tenant_id,
+        kind="clientApplication",
+        object_id=delivery.recipient_app_id,
+    )
+    role = next(
+        (r for r in (app.body["roles"] if app else []) if r["name"] == delivery.recipient_role),
+        None,
+    )
+    return None if app is None or role is None else (app, role)
 
 
 async def send_notice(runtime: Runtime, notice: Notice) -> None:

@@ -28,7 +28,7 @@ from convhub.configuration import repository as config
 from convhub.conversations import repository as conversations
 from convhub.core.database import utcnow
 from convhub.core.runtime import Runtime
-from convhub.delivery import outbox, recording
+from convhub.delivery import health, outbox, recording
 from convhub.delivery.client import CallbackClient, CallbackTarget, Outcome
 from convhub.delivery.signal import CHANNEL
 from convhub.models import Delivery, Tenant
@@ -37,6 +37,10 @@ log = structlog.get_logger(__name__)
 
 # Longest sleep without work: a safety net should a wake-up ever be missed.
 _IDLE = 1.0
+_DEACTIVATED = (
+    "the callback is deactivated: it answered 410 Gone (replace the client application to "
+    "call it again)"
+)
 
 
 class DeliveryWorker:
@@ -47,6 +51,7 @@ class DeliveryWorker:
         self.client = CallbackClient(allow_private=settings.allow_private_callbacks)
         self.capacity = settings.worker_concurrency
         self.lease = timedelta(seconds=settings.delivery_lease_seconds)
+        self.probe = timedelta(seconds=settings.breaker_probe_seconds)
         self._tasks: set[asyncio.Task[None]] = set()
         self._stopping = False
         self._secrets: dict[str, str] = {}
@@ -91,7 +96,9 @@ class DeliveryWorker:
             return []
         try:
             async with self.runtime.db.session() as session:
-                return await outbox.claim(session, owner=self.owner, limit=free, lease=self.lease)
+                return await outbox.claim(
+                    session, owner=self.owner, limit=free, lease=self.lease, probe=self.probe
+                )
         except Exception:  # the database is away: try again shortly, never die
             log.exception("outbox_claim_failed")
             await asyncio.sleep(_IDLE)
@@ -124,7 +131,8 @@ class DeliveryWorker:
             outcome = await self._attempt(delivery)
         except Exception as exc:  # our own fault (configuration gone, ...): retried later
             log.exception("delivery_attempt_error", delivery=delivery.id)
-            outcome = Outcome("retry", None, None, f"internal error: {type(exc).__name__}", 0.0)
+            reason = f"{health.INTERNAL_ERROR}: {type(exc).__name__}"
+            outcome = Outcome("retry", None, None, reason, 0.0)
         log.info(
             "delivery_attempt",
             tenant=delivery.tenant_id,
@@ -153,6 +161,9 @@ class DeliveryWorker:
                 log.exception("notice_mail_failed", to=mail.to)
 
     async def _attempt(self, delivery: Delivery) -> Outcome:
+        async with self.runtime.db.session(write=False) as session:
+            if await health.deactivated(session, delivery):
+                return Outcome("failed", None, None, _DEACTIVATED, 0.0)
         target = await self._target(delivery)
         if target is None:
             return Outcome("failed", None, None, "the recipient has no callback for its role", 0.0)

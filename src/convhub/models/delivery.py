@@ -22,6 +22,7 @@ class Delivery(Base):
     __table_args__ = (
         Index("ix_deliveries_due", "state", "next_attempt_at"),
         Index("ix_deliveries_lane", "conversation_id", "recipient_app_id", "seq"),
+        Index("ix_deliveries_callback", "tenant_id", "recipient_app_id", "recipient_role", "state"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
@@ -35,7 +36,8 @@ class Delivery(Base):
     recipient_role: Mapped[str] = mapped_column(String(32))
     # The CallbackRequestData body, encoded once when the message was accepted.
     payload: Mapped[str] = mapped_column(Text)
-    # "pending", "sent" or "failed".
+    # "pending", "sent", "failed" (refused by the receiver) or "dead" (dead-lettered: still
+    # failing at the end of the retry window). An operator may re-deliver failed and dead ones.
     state: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

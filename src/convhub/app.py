@@ -16,6 +16,7 @@ from convhub.channels.router import router as channels_router
 from convhub.client_applications.router import router as client_applications_router
 from convhub.conversations.router import router as conversations_router
 from convhub.core import error_handlers, logging, openapi
+from convhub.core.admission import AdmissionControl
 from convhub.core.runtime import Runtime
 from convhub.core.settings import Settings, get_settings
 from convhub.delivery.worker import DeliveryWorker
@@ -60,6 +61,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description="A self-hostable conversation hub speaking eGain's Conversation Manager API.",
         lifespan=lifespan,
+    )
+    # Outermost, so that a shed request costs no parsing, routing or database work.
+    app.add_middleware(
+        AdmissionControl,
+        max_in_flight=settings.max_in_flight,
+        retry_after=settings.busy_retry_after_seconds,
     )
     error_handlers.install(app)
     openapi.install(app)

@@ -19,8 +19,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import harness, loadgen  # noqa: E402
-from bench.receiver import Receiver  # noqa: E402
+from bench import harness, loadgen
+from bench.receiver import Receiver
 
 CONVERSATIONS = 1000
 CONNECTIONS = 64
@@ -70,21 +70,26 @@ def ours(kind: str, seconds: float, workdir: Path) -> dict[str, Any]:
         with harness.hub(env, workdir) as hub:
             tenant = harness.set_up_tenant(hub.url, client, "http://127.0.0.1:9")
             ids = harness.start_conversations(hub.url, tenant, CONVERSATIONS)
+            cpu = harness.cpu_seconds(hub.pid)
             with harness.RssSampler(hub.pid) as rss:
                 result = measure(hub.url, harness.SEND_PATH, tenant.headers, ids, seconds)
-    return summary(result) | {"peak_rss_mb": rss.peak_mb}
+            cpu = harness.cpu_seconds(hub.pid) - cpu
+    return summary(result, cpu) | {"peak_rss_mb": rss.peak_mb}
 
 
 def base(kind: str, seconds: float, workdir: Path) -> dict[str, Any]:
     with harness.fresh_database(kind) as url, harness.baseline(url, workdir) as server:
         ids = [str(uuid.uuid4()) for _ in range(CONVERSATIONS)]
+        cpu = harness.cpu_seconds(server.pid)
         with harness.RssSampler(server.pid) as rss:
             result = measure(server.url, "/messages", {}, ids, seconds)
-    return summary(result) | {"peak_rss_mb": rss.peak_mb}
+        cpu = harness.cpu_seconds(server.pid) - cpu
+    return summary(result, cpu) | {"peak_rss_mb": rss.peak_mb}
 
 
-def summary(result: loadgen.Result) -> dict[str, Any]:
+def summary(result: loadgen.Result, cpu: float) -> dict[str, Any]:
     return {
+        "cpu_ms_per_request": round(1000 * cpu / max(1, result.completed), 2),
         "accepted_per_s": round(result.rate(202), 1),
         "p50_ms": harness.ms(result.percentile(202, 50)),
         "p99_ms": harness.ms(result.percentile(202, 99)),
@@ -105,7 +110,11 @@ def main() -> None:
     with harness.workdir() as workdir:
         details["loadgen_ceiling_per_s"] = ceiling(args.seconds / 2, workdir)
         rows.append(
-            harness.row("load generator ceiling (trivial endpoint)", details["loadgen_ceiling_per_s"], unit="req/s")
+            harness.row(
+                "load generator ceiling (trivial endpoint)",
+                details["loadgen_ceiling_per_s"],
+                unit="req/s",
+            )
         )
         for kind in kinds:
             mine, theirs = ours(kind, args.seconds, workdir), base(kind, args.seconds, workdir)
@@ -119,8 +128,20 @@ def main() -> None:
             )
             accepted["met"] = accepted["ratio"] is not None and accepted["ratio"] >= 0.7
             rows.append(accepted)
-            rows.append(harness.row(f"ingest {kind}: 202 p50", mine["p50_ms"], theirs["p50_ms"], unit="ms"))
-            rows.append(harness.row(f"ingest {kind}: 202 p99", mine["p99_ms"], theirs["p99_ms"], unit="ms"))
+            rows.append(
+                harness.row(
+                    f"ingest {kind}: service CPU per request",
+                    mine["cpu_ms_per_request"],
+                    theirs["cpu_ms_per_request"],
+                    unit="ms",
+                )
+            )
+            rows.append(
+                harness.row(f"ingest {kind}: 202 p50", mine["p50_ms"], theirs["p50_ms"], unit="ms")
+            )
+            rows.append(
+                harness.row(f"ingest {kind}: 202 p99", mine["p99_ms"], theirs["p99_ms"], unit="ms")
+            )
             rows.append(
                 harness.row(
                     f"ingest {kind}: service peak RSS",

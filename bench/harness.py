@@ -118,7 +118,9 @@ def hub_env(database_url: str, **settings: Any) -> dict[str, str]:
         }
     )
     for name, value in settings.items():
-        env[f"CONVHUB_{name.upper()}"] = str(value).lower() if isinstance(value, bool) else str(value)
+        env[f"CONVHUB_{name.upper()}"] = (
+            str(value).lower() if isinstance(value, bool) else str(value)
+        )
     return env
 
 
@@ -212,6 +214,13 @@ def baseline(database_url: str, workdir: Path) -> Iterator[Process]:
         Process(process, url, log).stop()
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a process has used so far: cost per message that, unlike a
+    rate, holds up when other work shares the machine."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 class RssSampler:
     """Peak resident memory of a set of processes, sampled from /proc every 50 ms."""
 
@@ -263,7 +272,9 @@ class Tenant:
 
 
 def new_client(env: dict[str, str]) -> tuple[str, str]:
-    created = json.loads(cli(env, "clients", "create", "--name", "bench", "--tenant", "bench", "--json"))
+    created = json.loads(
+        cli(env, "clients", "create", "--name", "bench", "--tenant", "bench", "--json")
+    )
     return created["client_id"], created["client_secret"]
 
 
@@ -291,6 +302,16 @@ def set_up_tenant(url: str, client: tuple[str, str], callback: str) -> Tenant:
             raise RuntimeError(f"{path}: {answer.status_code} {answer.text}")
         return str(answer.json()["id"])
 
+    # Callbacks with basic authentication, as most receivers require (the receiver ignores it).
+    authentication = create(
+        "/authentications",
+        {
+            "name": f"basic-{suffix}",
+            "type": "basic",
+            "basicAuth": {"username": "bench", "password": "bench-secret-0123"},
+        },
+    )
+
     def app(role: str) -> str:
         body = {
             "name": f"{role}-{suffix}",
@@ -301,6 +322,7 @@ def set_up_tenant(url: str, client: tuple[str, str], callback: str) -> Tenant:
                     "version": "v3",
                     "callback": f"{callback}/{role}",
                     "notificationEmail": "bench@example.com",
+                    "authentication": {"id": authentication},
                 }
             ],
         }
@@ -511,4 +533,7 @@ def workdir() -> Iterator[Path]:
     try:
         yield folder
     finally:
-        shutil.rmtree(folder, ignore_errors=True)
+        if os.environ.get("CONVHUB_BENCH_KEEP"):  # the processes' logs, to look into a run
+            print(f"logs kept in {folder}")
+        else:
+            shutil.rmtree(folder, ignore_errors=True)

@@ -48,6 +48,7 @@ class Result:
     timeouts: int = 0
     errors: int = 0
     retry_after: int = 0  # 429/503 answers that carried Retry-After
+    completed: int = 0  # every answer, warm-up included (for CPU time per request)
     latencies: dict[int, array] = field(default_factory=dict)  # status -> seconds
     elapsed: float = 0.0
 
@@ -56,6 +57,7 @@ class Result:
         self.timeouts += other.timeouts
         self.errors += other.errors
         self.retry_after += other.retry_after
+        self.completed += other.completed
         self.elapsed = max(self.elapsed, other.elapsed)
         for status, count in other.statuses.items():
             self.statuses[status] = self.statuses.get(status, 0) + count
@@ -156,6 +158,7 @@ async def _run(plan: Plan, worker: int) -> Result:
             live -= 1
             return
         idle.append(conn)
+        result.completed += 1
         done = time.monotonic()
         if scheduled >= counted_from and done <= end + plan.timeout:
             result.statuses[status] = result.statuses.get(status, 0) + 1

@@ -78,13 +78,12 @@ class _Server:
 
 
 def _serve(port: int, delay: float, counter: Any, ready: Any, stop: Any, out: str) -> None:
-    async def main() -> None:
+    async def main() -> list[list[int]]:
         server = _Server(delay, counter)
         loop = asyncio.get_running_loop()
         listener = await loop.create_server(lambda: _Protocol(server), "127.0.0.1", port)
         ready.set()
-        while not stop.is_set():
-            await asyncio.sleep(0.05)
+        await asyncio.to_thread(stop.wait)
         listener.close()
         records = []
         for at, body in server.arrivals:
@@ -94,9 +93,9 @@ def _serve(port: int, delay: float, counter: Any, ready: Any, stop: Any, out: st
                 records.append([at, conv, seq, sent])
             else:
                 records.append([at, -1, -1, 0])
-        Path(out).write_text(json.dumps(records))
+        return records
 
-    asyncio.run(main())
+    Path(out).write_text(json.dumps(asyncio.run(main())))
 
 
 class Receiver:

@@ -56,6 +56,11 @@ class DeliveryWorker:
         listener = await self._listen()
         try:
             while not self._stopping:
+                if self._busy():
+                    # Most slots are taken: claim when a quarter is free again, in one query,
+                    # rather than one claim per finished callback (each reads the queue).
+                    await self.runtime.wakeup.wait(_IDLE)
+                    continue
                 claimed = await self._claim()
                 for delivery in claimed:
                     if delivery.id in self._in_flight:
@@ -74,8 +79,13 @@ class DeliveryWorker:
             if listener is not None:
                 await listener.close()
 
+    def _busy(self) -> bool:
+        return self.capacity - len(self._tasks) < max(1, self.capacity // 4)
+
     def _finished(self, delivery_id: str, _task: asyncio.Task[None]) -> None:
         self._in_flight.discard(delivery_id)
+        # A slot is free only now (the task has left _tasks): a loop waiting in _busy() looks.
+        self.runtime.wakeup.set()
 
     async def stop(self, *, grace: float = 10.0) -> None:
         self._stopping = True

@@ -3,6 +3,7 @@
 #   make demo                         the hub and examples/ playing a conversation (convhub demo)
 #   make test PYTEST_ARGS='-k token'  the test suite (CONVHUB_TEST_DATABASE_URL picks PostgreSQL)
 #   make lint / make format           ruff and mypy, as CI runs them
+#   make bench                        every bench/bench_*.py, then bench/README.md's table (< 10 min)
 
 PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
 VENV := .venv
@@ -11,7 +12,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: venv run demo test lint format clean
+.PHONY: venv run demo test lint format clean bench
 
 venv: $(STAMP)
 
@@ -34,14 +35,20 @@ test: venv
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: venv
-	$(BIN)/ruff check src tests examples
-	$(BIN)/ruff format --check src tests examples
+	$(BIN)/ruff check src tests examples bench
+	$(BIN)/ruff format --check src tests examples bench
 	$(BIN)/mypy
 	$(BIN)/mypy examples
 
 format: venv
-	$(BIN)/ruff check --fix src tests examples
-	$(BIN)/ruff format src tests examples
+	$(BIN)/ruff check --fix src tests examples bench
+	$(BIN)/ruff format src tests examples bench
+
+# Benchmarks on loopback (PostgreSQL at CONVHUB_BENCH_PG_URL, default the local server): each
+# prints its figures and writes bench/results/<name>.json; report.py renders bench/README.md.
+bench: venv
+	@for b in bench/bench_*.py; do echo "==== $$b"; $(BIN)/python $$b || exit 1; done
+	$(BIN)/python bench/report.py
 
 # Caches and build leftovers only; `rm -rf .venv` rebuilds the environment on the next make.
 clean:

@@ -18,6 +18,7 @@ from convhub.channels.router import router as channels_router
 from convhub.client_applications.router import router as client_applications_router
 from convhub.conversations.router import router as conversations_router
 from convhub.core import error_handlers, logging, openapi
+from convhub.core.admission import AdmissionControl
 from convhub.core.runtime import Runtime
 from convhub.core.settings import Settings, get_settings
 from convhub.delivery.worker import DeliveryWorker
@@ -71,6 +72,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         # Every operation: rate limits (DECISIONS §10); it also notes the tenant for the log.
         dependencies=[Depends(rate_limits.rate_limit(API_BASE))],
+    )
+    # Outermost, so that a shed request costs no parsing, routing or database work.
+    app.add_middleware(
+        AdmissionControl,
+        max_in_flight=settings.max_in_flight,
+        retry_after=settings.busy_retry_after_seconds,
     )
     error_handlers.install(app)
     rate_limits.install(app)

@@ -160,20 +160,27 @@ async def _continue(ctx: SendContext, conversation_id: str, sender: str) -> Open
 
 
 async def _opened(ctx: SendContext, conversation: Conversation) -> Open:
-    workflow = await workflows.load(
-        ctx.session, tenant_id=ctx.tenant_id, orchestration_id=conversation.orchestration_id
-    )
-    account = await config.get(
-        ctx.session, tenant_id=ctx.tenant_id, kind="account", object_id=conversation.account_id
-    )
-    channel = account and await config.get(
+    # Two queries for the six objects a conversation's routing reads: the orchestration and the
+    # account, then what they name (applications, participant, channel).
+    first = await config.objects(
         ctx.session,
         tenant_id=ctx.tenant_id,
-        kind="channel",
-        object_id=account.body["channel"]["id"],
+        ids=[conversation.orchestration_id, conversation.account_id],
     )
-    if workflow is None or account is None or channel is None:  # deleted meanwhile
+    orchestration = config.of_kind(first, conversation.orchestration_id, "orchestration")
+    account = config.of_kind(first, conversation.account_id, "account")
+    if orchestration is None or account is None:  # deleted meanwhile
         raise ConversationNotActive(conversation.id)
+    channel_id = account.body["channel"]["id"]
+    second = await config.objects(
+        ctx.session,
+        tenant_id=ctx.tenant_id,
+        ids=[*workflows.references(orchestration.body), channel_id],
+    )
+    channel = config.of_kind(second, channel_id, "channel")
+    if channel is None:
+        raise ConversationNotActive(conversation.id)
+    workflow = workflows.build(orchestration.body, second)
     return Open(conversation, workflow, account.body, channel.body)
 
 

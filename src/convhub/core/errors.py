@@ -27,7 +27,8 @@ Every error a caller can see is an :class:`ApiError`; the code is eGain's ``<sta
     ├── ModifiedMismatch (409-100)
     ├── NothingToRedeliver (409-901)   our own operator endpoints (convhub.operations)
     ├── ContentRedacted (409-902)
-    └── InternalError (500-100)
+    ├── InternalError (500-100)
+    └── ServiceBusy (503-100)
 
 Services raise these; they never raise HTTPException. ``userMessage`` is only rendered when the
 request carries ``X-egain-error-message: yes`` (see :mod:`convhub.core.error_handlers`).
@@ -275,6 +276,21 @@ class InternalError(ApiError):
     def __init__(self) -> None:
         super().__init__(
             "System is unable to process this request. Please contact your administrator."
+        )
+
+
+class ServiceBusy(ApiError):
+    """Shed by admission control (core/admission.py): too many requests in flight. 503, not 429:
+    the caller broke no limit of its own (429 is for per-client rate plans, DECISIONS §10); the
+    contract names no 503 code, so the first of the family, as 500-100 is for 500."""
+
+    status = 503
+    code = "503-100"
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(
+            f"The service is busy. Retry the request after {retry_after} seconds.",
+            user_message="The service is busy. Please try again shortly.",
         )
 
 

@@ -91,6 +91,11 @@ class Settings(BaseSettings):
     asset_callback_url_seconds: int = Field(default=172800, ge=1)
     # How often unfinished uploads past their expiry are removed (with the delivery worker).
     asset_cleanup_interval_seconds: float = Field(default=60.0, gt=0)
+    # Admission control (core/admission.py): requests in flight per process beyond which the
+    # excess is shed with 503-100 and Retry-After (0: no limit). 64 keeps a saturated process's
+    # answers well under a second on two cores while the database pool stays busy.
+    max_in_flight: int = Field(default=64, ge=0)
+    busy_retry_after_seconds: int = Field(default=1, ge=1, le=3600)
 
     log_level: str = "INFO"
 

@@ -16,7 +16,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import and_, func, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -58,19 +58,27 @@ def enqueue(
     return delivery
 
 
-def _due(now: datetime, *, held: bool = False) -> Any:
-    earlier = aliased(Delivery)
-    blocked = exists().where(
-        earlier.conversation_id == Delivery.conversation_id,
-        earlier.recipient_app_id == Delivery.recipient_app_id,
-        earlier.seq < Delivery.seq,
-        earlier.state == "pending",
+def _lane_heads() -> Any:
+    """Each lane's first pending delivery (conversation, recipient, lowest seq), from one pass
+    over the pending rows. A per-row "no earlier pending delivery" probe walked every delivered
+    row of the lane too, so a claim's cost grew with the queue times the lane length."""
+    pending = aliased(Delivery)
+    return (
+        select(pending.conversation_id, pending.recipient_app_id, func.min(pending.seq))
+        .where(pending.state == "pending")
+        .group_by(pending.conversation_id, pending.recipient_app_id)
     )
+
+
+def _due(now: datetime, *, held: bool = False) -> Any:
+    """Due: pending, its time has come, no valid lease, the head of its lane (order per
+    conversation and recipient), and its callback's breaker closed (or, for probes, not)."""
+    lane_position = tuple_(Delivery.conversation_id, Delivery.recipient_app_id, Delivery.seq)
     return and_(
         Delivery.state == "pending",
         Delivery.next_attempt_at <= now,
         or_(Delivery.lease_until.is_(None), Delivery.lease_until < now),
-        ~blocked,
+        lane_position.in_(_lane_heads()),
         health.held() if held else ~health.held(),
     )
 

@@ -16,21 +16,19 @@ import socket
 import time
 import uuid
 from datetime import timedelta
-from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
 import structlog
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
-from convhub.authentications.service import opened
-from convhub.configuration import repository as config
 from convhub.conversations import repository as conversations
 from convhub.core.database import utcnow
 from convhub.core.runtime import Runtime
 from convhub.delivery import health, outbox, recording
 from convhub.delivery.client import CallbackClient, CallbackTarget, Outcome
 from convhub.delivery.signal import CHANNEL
+from convhub.delivery.targets import Targets
 from convhub.models import Delivery, Tenant
 
 log = structlog.get_logger(__name__)
@@ -57,11 +55,17 @@ class DeliveryWorker:
         self._secrets: dict[str, str] = {}
         self._last_sweep = 0.0
         self._in_flight: set[str] = set()
+        self.targets = Targets(runtime.box)
 
     async def run(self) -> None:
         listener = await self._listen()
         try:
             while not self._stopping:
+                if self._busy():
+                    # Most slots are taken: claim when a quarter is free again, in one query,
+                    # rather than one claim per finished callback (each reads the queue).
+                    await self.runtime.wakeup.wait(_IDLE)
+                    continue
                 claimed = await self._claim()
                 for delivery in claimed:
                     if delivery.id in self._in_flight:
@@ -80,8 +84,13 @@ class DeliveryWorker:
             if listener is not None:
                 await listener.close()
 
+    def _busy(self) -> bool:
+        return self.capacity - len(self._tasks) < max(1, self.capacity // 4)
+
     def _finished(self, delivery_id: str, _task: asyncio.Task[None]) -> None:
         self._in_flight.discard(delivery_id)
+        # A slot is free only now (the task has left _tasks): a loop waiting in _busy() looks.
+        self.runtime.wakeup.set()
 
     async def stop(self, *, grace: float = 10.0) -> None:
         self._stopping = True
@@ -176,23 +185,7 @@ class DeliveryWorker:
 
     async def _target(self, delivery: Delivery) -> CallbackTarget | None:
         async with self.runtime.db.session(write=False) as session:
-            app = await config.get(
-                session,
-                tenant_id=delivery.tenant_id,
-                kind="clientApplication",
-                object_id=delivery.recipient_app_id,
-            )
-            role = _role(app.body if app else None, delivery.recipient_role)
-            if role is None:
-                return None
-            authentication, auth_id = None, role.get("authentication", {}).get("id")
-            if auth_id is not None:
-                stored = await config.get(
-                    session, tenant_id=delivery.tenant_id, kind="authentication", object_id=auth_id
-                )
-                authentication = opened(self.runtime.box, stored.body) if stored else None
-        headers = [(h["name"], h["value"]) for h in role.get("headers", [])]
-        return CallbackTarget(role["callback"], headers, authentication, auth_id)
+            return await self.targets.target(session, delivery)
 
     async def _signing_secret(self, tenant_id: str) -> str:
         if tenant_id not in self._secrets:
@@ -217,9 +210,3 @@ class DeliveryWorker:
             return None
         await connection.add_listener(CHANNEL, lambda *_args: self.runtime.wakeup.set())
         return connection
-
-
-def _role(app: dict[str, Any] | None, name: str) -> dict[str, Any] | None:
-    if app is None:
-        return None
-    return next((role for role in app.get("roles", []) if role["name"] == name), None)

@@ -1,0 +1,101 @@
+"""End to end: at a fixed offered rate (300 messages/s), the time from the send request to the
+bot's callback receiving the message, on PostgreSQL (the hub's own worker delivers).
+
+    .venv/bin/python bench/bench_e2e.py [--rate 300] [--seconds 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import harness, loadgen
+from bench.receiver import Receiver
+
+CONVERSATIONS = 300
+
+
+def run(kind: str, rate: float, seconds: float, workdir: Path) -> dict[str, Any]:
+    port = harness.free_port()
+    with harness.fresh_database(kind) as url, Receiver(port, out=workdir / "e2e.json") as rx:
+        env = harness.hub_env(url, run_worker=True)
+        client = harness.new_client(env)
+        with harness.hub(env, workdir) as hub:
+            tenant = harness.set_up_tenant(hub.url, client, rx.url)
+            ids = harness.start_conversations(hub.url, tenant, CONVERSATIONS)
+            rx.wait_for(CONVERSATIONS, within=60)
+
+            def body(worker: int, i: int) -> bytes:
+                n = (i * 2 + worker) % len(ids)
+                return harness.continue_body(ids[n], [harness.marker(n, i + 1)])
+
+            host, hub_port = hub.url.removeprefix("http://").split(":")
+            result = loadgen.run(
+                loadgen.Plan(
+                    host=host,
+                    ports=[int(hub_port)],
+                    path=harness.SEND_PATH,
+                    headers=tenant.headers,
+                    body=body,
+                    seconds=seconds,
+                    rate=rate,
+                    connections=256,
+                    warmup=1.0,
+                )
+            )
+            accepted_all = sum(result.statuses.values())  # counted phase only
+            delivered = rx.wait_for(CONVERSATIONS + accepted_all, within=60)
+    latencies = [(a.at_ns - a.sent_ns) / 1e9 for a in rx.arrivals if a.seq > 0 and a.sent_ns]
+    return {
+        "offered_per_s": rate,
+        "accepted_per_s": round(result.rate(202), 1),
+        "statuses": result.statuses,
+        "timeouts": result.timeouts,
+        "errors": result.errors,
+        "accept_p50_ms": harness.ms(result.percentile(202, 50)),
+        "accept_p99_ms": harness.ms(result.percentile(202, 99)),
+        "callbacks": len(latencies),
+        "all_delivered": delivered,
+        "e2e_p50_ms": harness.ms(loadgen.percentile(latencies, 50)),
+        "e2e_p99_ms": harness.ms(loadgen.percentile(latencies, 99)),
+        "e2e_max_ms": harness.ms(max(latencies) if latencies else None),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rate", type=float, default=300)
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--database", default="postgresql")
+    args = parser.parse_args()
+    with harness.workdir() as workdir:
+        figures = run(args.database, args.rate, args.seconds, workdir)
+    kind = args.database
+    rows = [
+        harness.row(
+            f"e2e {kind} @ {args.rate:g}/s: accepted", figures["accepted_per_s"], unit="msg/s"
+        ),
+        harness.row(
+            f"e2e {kind} @ {args.rate:g}/s: send → callback p50",
+            figures["e2e_p50_ms"],
+            unit="ms",
+            target="<= 15 ms",
+            met=figures["e2e_p50_ms"] is not None and figures["e2e_p50_ms"] <= 15,
+        ),
+        harness.row(
+            f"e2e {kind} @ {args.rate:g}/s: send → callback p99",
+            figures["e2e_p99_ms"],
+            unit="ms",
+            target="<= 100 ms",
+            met=figures["e2e_p99_ms"] is not None and figures["e2e_p99_ms"] <= 100,
+        ),
+    ]
+    harness.write("e2e", rows, {"seconds": args.seconds, kind: figures})
+
+
+if __name__ == "__main__":
+    main()

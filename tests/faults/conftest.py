@@ -202,15 +202,17 @@ async def send_batches(
     *,
     batches: int,
     batch: int,
+    first: int = 1,
     at_once: int = 4,
 ) -> None:
-    """Each conversation's customer sends ``batches`` batches of ``batch`` messages, the
-    conversations side by side (``at_once`` requests in flight), each one's batches in turn."""
+    """Each conversation's customer sends ``batches`` batches of ``batch`` messages (numbered
+    from ``first`` in their ``messageId``), the conversations side by side (``at_once`` requests
+    in flight), each one's batches in turn."""
     gate = asyncio.Semaphore(at_once)
 
     async def conversation(number: int, conversation_id: str) -> None:
         for b in range(batches):
-            numbers = range(1 + b * batch, 1 + (b + 1) * batch)
+            numbers = range(first + b * batch, first + (b + 1) * batch)
             messages = [
                 say(conversation_id, "customer", f"c{number} m{i}", messageId=f"c{number}-m{i}")
                 for i in numbers

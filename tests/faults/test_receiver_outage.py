@@ -57,7 +57,7 @@ def api(settings: Settings, tmp_path) -> Iterator[ApiProcess]:
             process.stop()
 
 
-def _down(index: int) -> int:
+def _down(_index: int) -> int:
     return 503
 
 

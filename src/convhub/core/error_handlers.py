@@ -6,6 +6,7 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
@@ -70,6 +71,15 @@ def _allowed_methods(request: Request) -> list[str]:
     return sorted(methods)
 
 
+async def _backend_error(request: Request, exc: Exception) -> JSONResponse:
+    # The database failed or is away (a restart, a dropped connection, a timeout): the request's
+    # transaction rolled back, and the client may send it again. Handled here rather than by the
+    # catch-all below, which Starlette follows by re-raising, so that the server closes the
+    # connection and cuts off the next request a client had on its way over it.
+    log.error("backend_error", path=request.url.path, error=type(exc).__name__)
+    return render(request, InternalError())
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled_error", path=request.url.path, error=type(exc).__name__)
     return render(request, InternalError())
@@ -79,4 +89,8 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(SQLAlchemyError, _backend_error)
+    # Connecting to a database that is down: refused, reset, timed out (asyncpg raises these
+    # unwrapped while it opens a connection), or any other I/O a request depends on.
+    app.add_exception_handler(OSError, _backend_error)
     app.add_exception_handler(Exception, _unexpected)

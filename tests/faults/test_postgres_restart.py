@@ -43,9 +43,9 @@ from tests.receivers import receiving
 from tests.server import free_port
 
 BIN = Path("/usr/lib/postgresql/15/bin")
-CONVERSATIONS = 12
-BATCHES = 6
-BATCH = 5  # 31 messages a conversation, 372 in all
+CONVERSATIONS = 10
+BATCHES = 5
+BATCH = 5  # 26 messages a conversation, 260 in all
 OUTAGE = 3.0  # seconds the database is down
 
 

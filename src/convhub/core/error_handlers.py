@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Match
 
 from convhub.core.errors import ApiError, BadRequest, InternalError, NotFound
 from convhub.core.validation import api_error_from
@@ -61,13 +62,13 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 def _allowed_methods(request: Request) -> list[str]:
-    """Every method some route serves on this path. Starlette's own ``Allow`` names only the
-    first route that matched the path, and each of our operations is a route of its own."""
+    """Every method the API serves on this path. Starlette's own ``Allow`` names only the first
+    route that matched the path, and each of our operations is a route of its own; the published
+    document has them all (the router's included routers keep theirs out of reach)."""
     methods: set[str] = set()
-    for route in request.app.router.routes:
-        match, _ = route.matches(request.scope)
-        if match is not Match.NONE:
-            methods.update(getattr(route, "methods", None) or ())
+    for template, item in request.app.openapi()["paths"].items():
+        if re.fullmatch(re.sub(r"\{[^}/]+\}", "[^/]+", template), request.url.path):
+            methods.update(method.upper() for method in item)
     return sorted(methods)
 
 

@@ -172,3 +172,9 @@ class TestUnknownRoutes:
         answer = await api.patch("/accounts")
         assert answer.status_code == 405
         assert set(answer.json()) >= {"code", "developerMessage"}
+
+    async def test_method_not_allowed_lists_every_method_of_the_path(self, api):
+        # Each operation is a route of its own: Allow names them all, not the first one found.
+        answer = await api.patch("/accounts/00000000-0000-0000-0000-000000000000")
+        assert answer.status_code == 405
+        assert answer.headers["Allow"] == "DELETE, GET, PUT"

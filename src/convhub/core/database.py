@@ -25,6 +25,13 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
 
+# PostgreSQL: seconds to open a connection, to run one statement of a request or of the worker,
+# and to wait for a pooled connection. Far above what a healthy server needs, they bound how long
+# an outage can hold a request (tests/faults/test_postgres_restart.py).
+_CONNECT_TIMEOUT = 5.0
+_STATEMENT_TIMEOUT = 30.0
+_POOL_TIMEOUT = 10.0
+
 # Execution option read by the SQLite "begin" hook: which kind of transaction to open.
 _BEGIN_MODE = "convhub_sqlite_begin"
 
@@ -86,13 +93,28 @@ def _sqlite_begin(conn: Connection) -> None:
     conn.exec_driver_sql(f"BEGIN {mode}")
 
 
-def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+def create_engine(
+    url: str, *, pool_size: int = 10, statement_timeout: float | None = None
+) -> AsyncEngine:
+    """The engine for ``url``; ``statement_timeout`` (seconds, PostgreSQL) bounds each statement
+    (none for migrations, whose statements may rightly take long)."""
     if is_sqlite(url):
         engine = create_async_engine(url, connect_args={"timeout": 30})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
         return engine
-    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    return create_async_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        # A connection the server dropped (a restart) is found out before a request uses it.
+        pool_pre_ping=True,
+        # A request waits this long at most for a free pooled connection, then answers 500.
+        pool_timeout=_POOL_TIMEOUT,
+        # While the server is away, requests fail fast instead of hanging: asyncpg's own
+        # connect timeout is a minute, and a statement has none.
+        connect_args={"timeout": _CONNECT_TIMEOUT, "command_timeout": statement_timeout},
+    )
 
 
 class Database:
@@ -100,7 +122,7 @@ class Database:
 
     def __init__(self, url: str, *, pool_size: int = 10) -> None:
         self.url = url
-        self.engine = create_engine(url, pool_size=pool_size)
+        self.engine = create_engine(url, pool_size=pool_size, statement_timeout=_STATEMENT_TIMEOUT)
         writer = self.engine.execution_options(**{_BEGIN_MODE: "IMMEDIATE"})
         self._write = async_sessionmaker(writer, expire_on_commit=False)
         self._read = async_sessionmaker(self.engine, expire_on_commit=False)

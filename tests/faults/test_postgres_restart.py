@@ -29,6 +29,7 @@ from tests.conversations.conftest import build_apps
 from tests.delivery_processes.conftest import Arrivals, wait_for_all
 from tests.factories import basic_authentication
 from tests.faults.conftest import (
+    REQUEST_TIMEOUT,
     ApiProcess,
     Resending,
     accepted_status,
@@ -119,9 +120,23 @@ async def _during_outage(hub: httpx.AsyncClient, conversation_id: str) -> list[h
     """A read and a write while the database is down: each answered at once, 5xx."""
     read = await hub.get(f"/conversations/{conversation_id}")
     write = await hub.post("/authentications", json=basic_authentication())
-    # TODO(health): GET /health/ready answers 503 here (and 200 once the database is back);
-    # the endpoint is being built on another branch: assert it when that lands.
     return [read, write]
+
+
+async def _readiness(root: str) -> tuple[int, dict[str, object]]:
+    async with httpx.AsyncClient(base_url=root, timeout=REQUEST_TIMEOUT) as client:
+        answer = await client.get("/health/ready")
+    return answer.status_code, answer.json()
+
+
+async def _ready_again(root: str, *, within: float) -> int:
+    """/health/ready once the database is back: the service recovers by itself."""
+    deadline = time.monotonic() + within
+    status, _ = await _readiness(root)
+    while status != 200 and time.monotonic() < deadline:
+        await asyncio.sleep(0.2)
+        status, _ = await _readiness(root)
+    return status
 
 
 class TestPostgresRestart:
@@ -143,6 +158,7 @@ class TestPostgresRestart:
                     at_stop = burst.count
                     await asyncio.to_thread(cluster.stop)
                     probes = await _during_outage(hub, conversations[0])
+                    outage_ready = await _readiness(api.url)
                     await asyncio.sleep(OUTAGE)
                     await asyncio.to_thread(cluster.start)
                     await sending
@@ -153,6 +169,7 @@ class TestPostgresRestart:
                             await sending
 
                 assert burst.count == total
+                assert await _ready_again(api.url, within=30) == 200
                 await assert_stored_once(hub, burst)
                 began = time.monotonic()
                 await wait_for_all(bot, set(burst.conversation_of), accepted_status, within=120)
@@ -168,6 +185,10 @@ class TestPostgresRestart:
             f"{len(bot.requests)} callbacks, {arrivals.duplicates()} duplicates"
         )
         print(summary)
+        assert outage_ready[0] == 503, outage_ready
+        checks = outage_ready[1]["checks"]
+        assert isinstance(checks, dict), outage_ready
+        assert str(checks["database"]).startswith("unreachable"), outage_ready
         for probe in probes:
             assert probe.status_code >= 500, probe.text
             assert is_error_common(probe.json()), probe.text

@@ -16,7 +16,12 @@ CONTRACT = Path(__file__).resolve().parents[2] / "spec" / "conversationmgr-v3.op
 METHODS = ("get", "post", "put", "delete")
 
 # docs/deviations.md: statuses we answer that the contract leaves out of these operations.
-EXTRA_STATUSES = {"getClientApplication": {404}, "getParticipant": {404}}
+EXTRA_STATUSES = {
+    "getClientApplication": {404},
+    "getParticipant": {404},
+    # DECISIONS §9: an asset a message carried cannot be deleted (400-160, as for configuration).
+    "deleteAsset": {400},
+}
 
 
 @functools.cache

@@ -53,6 +53,8 @@ CODES = {
     # DECISIONS §6: conversations, senders and message types.
     "sendMessage": ANY | VALIDATION | {"400-194", "400-630", "400-240", "400-199", "403-103"},
     "fetchConversation": ANY | BY_ID,
+    # DECISIONS §9: the channel named must exist; its attachment policy may refuse (400-152).
+    "createAsset": ANY | VALIDATION | {"400-194"},
 }
 ERROR_KEYS = {"code", "developerMessage", "userMessage", "details"}
 
@@ -217,6 +219,13 @@ def _valid_body(operation_id: str, world: World) -> Any:
         )
     if kind == "Account":
         return account(channel_id=chain.channel, orchestration_id=chain.orchestration)
+    if operation_id == "createAsset":
+        return {
+            "channel": {"type": world.channel_type},
+            "sender": {"type": "customer"},
+            "name": "order.txt",
+            "size": 23,
+        }
     assert operation_id == "sendMessage", operation_id
     start = {
         "type": {"value": "text"},

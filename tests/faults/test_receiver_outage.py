@@ -91,17 +91,17 @@ class TestReceiverOutage:
         # never overtakes it (DECISIONS §8), so the outage saw the first messages only.
         tried = {r.header("webhook-id") for r in during}
         firsts = {ids[0] for ids in burst.accepted.values()}
-        assert tried == firsts
-        per_first = len(during) / len(firsts)
-        # Retried during the outage (how often depends on how busy the machine is: on an idle
-        # one about 14 times each, into the schedule's 30-60 minute steps).
-        assert per_first >= 2
+        # How often each was tried depends on the circuit breaker: after a few failures in a row
+        # it holds the callback's deliveries and only probes it (one at a time, oldest first).
+        assert tried
+        assert tried <= firsts
+        per_first = len(during) / len(tried)
         after = bot.requests[len(during) :]
         arrivals = Arrivals.of(burst, after, accepted_status)
         print(
             f"{burst.count} messages over {CONVERSATIONS} conversations; receiver down "
             f"{OUTAGE_HOURS} simulated hours: {len(during)} failed callbacks "
-            f"({per_first:.1f} per conversation); then {len(after)} callbacks"
+            f"({per_first:.1f} per conversation tried); then {len(after)} callbacks"
         )
         assert arrivals.order_problems(burst) == []
         assert arrivals.duplicates() == 0

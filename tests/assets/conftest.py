@@ -120,7 +120,7 @@ class HubPool:
         return Hub(url, hub_settings, store)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def hub_pool(settings, tmp_path_factory) -> Iterator[HubPool]:
     with ExitStack() as stack:
         yield HubPool(settings, tmp_path_factory, stack)
@@ -132,10 +132,10 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "asset_hub" in metafunc.fixturenames:
         both = metafunc.definition.get_closest_marker("both_stores") is not None
         stores = ["local", "s3"] if both else ["local"]
-        metafunc.parametrize("asset_hub", stores, indirect=True, scope="session")
+        metafunc.parametrize("asset_hub", stores, indirect=True, scope="package")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def asset_hub(request, hub_pool) -> Hub:
     """A hub process that delivers, on the store the test is parametrized with."""
     return hub_pool.get(request.param)

@@ -18,16 +18,21 @@ API_BASE = "/conversation/conversationmgr/v3"
 
 
 async def new_client(
-    database: Database, settings: Settings, *, tenant: str | None = None
+    database: Database,
+    settings: Settings,
+    *,
+    tenant: str | None = None,
+    permissions: list[str] | None = None,
 ) -> tuple[str, str, str]:
-    """(client id, client secret, bearer token) of a new client with every permission."""
+    """(client id, client secret, bearer token) of a new client with ``permissions`` (all when
+    not given)."""
     box = SecretBox(settings.encryption_key.get_secret_value())
     async with database.session() as session:
         created = await identity.create_client(
             session,
             name="test",
             tenant=tenant or f"t-{uuid.uuid4().hex}",
-            permissions=None,
+            permissions=permissions,
             box=box,
         )
         found = await repository.tenant_by_name(session, created.tenant)
@@ -39,6 +44,17 @@ async def new_client(
         permissions=created.permissions,
     )
     return created.client_id, created.client_secret, token
+
+
+async def client_of(
+    settings: Settings, *, permissions: list[str] | None = None
+) -> tuple[str, str, str]:
+    """:func:`new_client` in a new tenant of ``settings``' database, opened for this call only."""
+    database = Database(settings.database_url)
+    try:
+        return await new_client(database, settings, permissions=permissions)
+    finally:
+        await database.dispose()
 
 
 def api_client(base_url: str, token: str) -> httpx.AsyncClient:

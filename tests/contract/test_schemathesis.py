@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import uuid
 from typing import Any
 
 import httpx
@@ -15,10 +14,8 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 
-from convhub.core.database import Database
-from convhub.core.security.crypto import SecretBox
 from convhub.core.settings import Settings
-from convhub.identity import service as identity
+from tests.apiclients import client_of
 from tests.conftest import API_BASE
 from tests.contract import contract
 
@@ -67,27 +64,11 @@ def _contract() -> dict[str, Any]:
 schema = schemathesis.openapi.from_dict(_contract()).include(operation_id=sorted(contract.served()))
 
 
-async def _new_client(settings: Settings) -> tuple[str, str]:
-    db = Database(settings.database_url)
-    try:
-        async with db.session() as session:
-            created = await identity.create_client(
-                session,
-                name="schemathesis",
-                tenant=f"t-{uuid.uuid4().hex}",
-                permissions=None,
-                box=SecretBox(settings.encryption_key.get_secret_value()),
-            )
-    finally:
-        await db.dispose()
-    return created.client_id, created.client_secret
-
-
 @pytest.fixture(scope="module")
 def token(server_url: str, settings: Settings) -> str:
     """A real token, from POST /oauth2/token, for a client with every permission in a new
     tenant."""
-    client_id, secret = asyncio.run(_new_client(settings))
+    client_id, secret, _ = asyncio.run(client_of(settings))
     answer = httpx.post(
         server_url + "/oauth2/token",
         data={"grant_type": "client_credentials"},

@@ -15,7 +15,6 @@ import os
 import subprocess
 import sys
 import time
-import uuid
 from collections import defaultdict
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
@@ -25,12 +24,8 @@ from typing import Any
 import httpx
 import pytest
 
-from convhub.core.database import Database
-from convhub.core.security.crypto import SecretBox
-from convhub.core.security.tokens import issue
 from convhub.core.settings import Settings
-from convhub.identity import repository as identity_repository
-from convhub.identity import service as identity
+from tests.apiclients import client_of
 from tests.conftest import API_BASE
 from tests.conversations.conftest import Apps, build_apps, say
 from tests.databases import fresh_database
@@ -79,24 +74,7 @@ def api_url(
 @pytest.fixture
 async def hub(api_url: str, processes_settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     """The API server, as a client with every permission in a new tenant."""
-    db = Database(processes_settings.database_url)
-    box = SecretBox(processes_settings.encryption_key.get_secret_value())
-    try:
-        async with db.session() as session:
-            created = await identity.create_client(
-                session, name="burst", tenant=f"t-{uuid.uuid4().hex}", permissions=None, box=box
-            )
-        async with db.session(write=False) as session:
-            tenant = await identity_repository.tenant_by_name(session, created.tenant)
-    finally:
-        await db.dispose()
-    assert tenant is not None
-    token, _ = issue(
-        settings=processes_settings,
-        client_id=created.client_id,
-        tenant_id=tenant.id,
-        permissions=created.permissions,
-    )
+    _, _, token = await client_of(processes_settings)
     async with httpx.AsyncClient(
         base_url=api_url + API_BASE, headers={"Authorization": f"Bearer {token}"}, timeout=60
     ) as client:

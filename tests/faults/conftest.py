@@ -16,7 +16,6 @@ import os
 import subprocess
 import sys
 import time
-import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -26,12 +25,8 @@ from typing import Any
 
 import httpx
 
-from convhub.core.database import Database
-from convhub.core.security.crypto import SecretBox
-from convhub.core.security.tokens import issue
 from convhub.core.settings import Settings
-from convhub.identity import repository as identity_repository
-from convhub.identity import service as identity
+from tests.apiclients import client_of
 from tests.conftest import API_BASE
 from tests.conversations.conftest import Apps, say
 from tests.delivery_processes.conftest import Burst
@@ -101,24 +96,7 @@ class ApiProcess:
 
 async def tenant_token(settings: Settings) -> str:
     """A token for a client with every permission in a new tenant of ``settings``' database."""
-    db = Database(settings.database_url)
-    box = SecretBox(settings.encryption_key.get_secret_value())
-    try:
-        async with db.session() as session:
-            created = await identity.create_client(
-                session, name="faults", tenant=f"t-{uuid.uuid4().hex}", permissions=None, box=box
-            )
-        async with db.session(write=False) as session:
-            tenant = await identity_repository.tenant_by_name(session, created.tenant)
-    finally:
-        await db.dispose()
-    assert tenant is not None
-    token, _ = issue(
-        settings=settings,
-        client_id=created.client_id,
-        tenant_id=tenant.id,
-        permissions=created.permissions,
-    )
+    _, _, token = await client_of(settings)
     return token
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -18,12 +17,8 @@ import httpx
 import pytest
 from aiosmtpd.controller import Controller
 
-from convhub.core.database import Database
-from convhub.core.security.crypto import SecretBox
-from convhub.core.security.tokens import issue
 from convhub.core.settings import Settings
-from convhub.identity import repository as identity_repository
-from convhub.identity import service as identity
+from tests.apiclients import client_of
 from tests.conftest import API_BASE
 from tests.conversations.conftest import Apps, build_apps
 from tests.conversations.test_notification_mail import Mailbox
@@ -85,26 +80,6 @@ class Tenant:
     ops: httpx.AsyncClient  # ours, /convhub/v1
 
 
-async def _client(settings: Settings, permissions: list[str] | None) -> tuple[str, str, list[str]]:
-    database = Database(settings.database_url)
-    box = SecretBox(settings.encryption_key.get_secret_value())
-    try:
-        async with database.session() as session:
-            created = await identity.create_client(
-                session,
-                name="ops",
-                tenant=f"t-{uuid.uuid4().hex}",
-                permissions=permissions,
-                box=box,
-            )
-        async with database.session(write=False) as session:
-            tenant = await identity_repository.tenant_by_name(session, created.tenant)
-    finally:
-        await database.dispose()
-    assert tenant is not None
-    return created.client_id, tenant.id, created.permissions
-
-
 @pytest.fixture
 async def make_tenant(
     ops_url: str, ops_settings: Settings
@@ -114,10 +89,7 @@ async def make_tenant(
     opened: list[httpx.AsyncClient] = []
 
     async def build(*, permissions: list[str] | None = None) -> Tenant:
-        client_id, tenant_id, granted = await _client(ops_settings, permissions)
-        token, _ = issue(
-            settings=ops_settings, client_id=client_id, tenant_id=tenant_id, permissions=granted
-        )
+        _, _, token = await client_of(ops_settings, permissions=permissions)
         headers = {"Authorization": f"Bearer {token}"}
         api = httpx.AsyncClient(base_url=ops_url + API_BASE, headers=headers, timeout=30)
         ops = httpx.AsyncClient(base_url=ops_url + OPERATIONS_BASE, headers=headers, timeout=30)

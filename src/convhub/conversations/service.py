@@ -372,14 +372,17 @@ async def _route(
     )
     restrictions.check_message(opened.channel, message, where=where, language=conversation.language)
     chat = opened.account["chatConfigurations"]
-    available = await availability.is_available(
+    sender_type, message_type = message["sender"]["type"], message["type"]["value"]
+    facts = {"state": conversation.state, "sender_type": sender_type, "message_type": message_type}
+    # Only an escalation (or a customer of an agent-only workflow) asks whether agents are there.
+    available = not engine.needs_availability(
+        workflow=workflow, **facts
+    ) or await availability.is_available(
         ctx.session, tenant_id=ctx.tenant_id, entry_point_id=conversation.entry_point_id
     )
     decision = engine.route(
-        state=conversation.state,
         workflow=workflow,
-        sender_type=message["sender"]["type"],
-        message_type=message["type"]["value"],
+        **facts,
         agent_available=available,
         on_unavailable=chat.get("onAgentUnavailability", "off_hours"),
     )

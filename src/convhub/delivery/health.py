@@ -30,11 +30,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, select, update
+from sqlalchemy import and_, exists, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from convhub.configuration import repository as config
 from convhub.delivery.client import Outcome
 from convhub.models import CallbackHealth, Delivery
 
@@ -46,6 +45,11 @@ INTERNAL_ERROR = "internal error"
 
 def key_of(delivery: Delivery) -> Key:
     return (delivery.tenant_id, delivery.recipient_app_id, delivery.recipient_role)
+
+
+def callback_key() -> Any:
+    """SQL: a ``callback_health`` row's :data:`Key`, to match a set of keys with ``in_``."""
+    return tuple_(CallbackHealth.tenant_id, CallbackHealth.application_id, CallbackHealth.role)
 
 
 def _same_callback(row: Any = CallbackHealth) -> Any:
@@ -130,11 +134,7 @@ async def on_outcome(
     credit = _held(row, delivery.created, now=now, window=window)
     row.updated = now
     if not failure:
-        if row.state != "closed":
-            await _close(session, row, now=now, window=window)
-        row.consecutive_failures = 0
-        # Called and answered: any deactivation is over (the application was replaced).
-        row.deactivated_at = row.deactivated_app_modified = row.deactivated_callback = None
+        await _alive(session, row, now=now, window=window)
         return credit
     row.consecutive_failures += 1
     row.last_error = outcome.error
@@ -143,6 +143,36 @@ async def on_outcome(
         row.state = "open"
         row.next_probe_at = now + timedelta(seconds=settings.breaker_probe_seconds)
     return credit
+
+
+async def on_delivered(
+    session: AsyncSession, deliveries: list[Delivery], *, now: datetime, settings: Any
+) -> None:
+    """:func:`on_outcome` for a batch of delivered deliveries: one query finds the callbacks
+    with a row (most have none: healthy), locked in key order so that workers never wait on
+    each other in a circle."""
+    keys = {key_of(d) for d in deliveries}
+    query = (
+        select(CallbackHealth)
+        .where(callback_key().in_(keys))
+        .order_by(CallbackHealth.tenant_id, CallbackHealth.application_id, CallbackHealth.role)
+        .with_for_update()
+    )
+    window = timedelta(seconds=settings.retry_window_seconds)
+    for row in (await session.execute(query)).scalars():
+        if row.state != "closed" or row.consecutive_failures or row.deactivated_at is not None:
+            row.updated = now
+            await _alive(session, row, now=now, window=window)
+
+
+async def _alive(
+    session: AsyncSession, row: CallbackHealth, *, now: datetime, window: timedelta
+) -> None:
+    if row.state != "closed":
+        await _close(session, row, now=now, window=window)
+    row.consecutive_failures = 0
+    # Called and answered: any deactivation is over (the application was replaced).
+    row.deactivated_at = row.deactivated_app_modified = row.deactivated_callback = None
 
 
 def _held(row: CallbackHealth, created: datetime, *, now: datetime, window: timedelta) -> timedelta:
@@ -209,18 +239,3 @@ async def deactivate(
     assert row is not None
     row.deactivated_at, row.deactivated_app_modified = now, app_modified
     row.deactivated_callback, row.updated = callback, now
-
-
-async def deactivated(session: AsyncSession, delivery: Delivery) -> bool:
-    """Whether a ``410 Gone`` deactivated the delivery's callback, and the client application
-    was not replaced since."""
-    row = await session.get(CallbackHealth, key_of(delivery))
-    if row is None or row.deactivated_at is None:
-        return False
-    app = await config.get(
-        session,
-        tenant_id=delivery.tenant_id,
-        kind="clientApplication",
-        object_id=delivery.recipient_app_id,
-    )
-    return app is not None and app.modified == row.deactivated_app_modified

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, exists, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from convhub.configuration import repository as config
@@ -95,25 +95,98 @@ async def record(
     return notice
 
 
+async def record_delivered(
+    session: AsyncSession, runtime: Runtime, *, owner: str, batch: list[tuple[Delivery, Outcome]]
+) -> None:
+    """:func:`record` for a batch of delivered outcomes, in a handful of statements whatever
+    the batch's size: the attempts logged, the deliveries sent, the callbacks' health told, the
+    messages whose deliveries are all sent marked sent. Redaction, rare, goes one by one."""
+    now = utcnow()
+    await _log_attempts(session, batch, now=now)
+    status = {delivery.id: outcome.status_code for delivery, outcome in batch}
+    sent = (
+        update(Delivery)
+        .where(
+            Delivery.id.in_(status),
+            Delivery.state == "pending",
+            Delivery.lease_owner == owner,  # else our lease expired and another worker took over
+        )
+        .values(
+            state="sent",
+            finished=now,
+            last_status=case(status, value=Delivery.id),
+            last_error=None,
+            lease_until=None,
+            lease_owner=None,
+        )
+        .returning(Delivery.id, Delivery.message_id, Delivery.created)
+        .execution_options(synchronize_session=False)
+    )
+    rows = (await session.execute(sent)).all()
+    if not rows:
+        return
+    ours = {row.id for row in rows}
+    recorded = [delivery for delivery, _ in batch if delivery.id in ours]
+    await health.on_delivered(session, recorded, now=now, settings=runtime.settings)
+    others = exists().where(Delivery.message_id == Message.id, Delivery.state != "sent")
+    await session.execute(
+        update(Message)
+        .where(Message.id.in_({row.message_id for row in rows}), ~others)
+        .values(status="sent", sent=now)
+        .execution_options(synchronize_session=False)
+    )
+    for delivery in recorded:
+        if '"redact":true' in delivery.payload:
+            message = await session.get(Message, delivery.message_id)
+            assert message is not None
+            await redact_when_done(session, message)
+    for row in rows:
+        delivery_recorded("delivered", accepted=row.created, now=now)
+
+
+async def _log_attempts(
+    session: AsyncSession, batch: list[tuple[Delivery, Outcome]], *, now: datetime
+) -> None:
+    ids = [delivery.id for delivery, _ in batch]
+    counted = select(DeliveryAttempt.delivery_id, func.count()).where(
+        DeliveryAttempt.delivery_id.in_(ids)
+    )
+    rows = await session.execute(counted.group_by(DeliveryAttempt.delivery_id))
+    done: dict[str, int] = {delivery_id: count for delivery_id, count in rows.tuples()}
+    await session.execute(
+        insert(DeliveryAttempt),
+        [
+            _attempt_row(delivery, outcome, number=done.get(delivery.id, 0) + 1, now=now)
+            for delivery, outcome in batch
+        ],
+    )
+
+
+def _attempt_row(
+    delivery: Delivery, outcome: Outcome, *, number: int, now: datetime
+) -> dict[str, Any]:
+    return {
+        "id": str(uuid.uuid4()),
+        "delivery_id": delivery.id,
+        "tenant_id": delivery.tenant_id,
+        "message_id": delivery.message_id,
+        "number": number,
+        "started": now - timedelta(seconds=outcome.elapsed),
+        "result": outcome.result,
+        "status_code": outcome.status_code,
+        "latency_ms": round(outcome.elapsed * 1000),
+        "error": outcome.error[:2000] if outcome.error else None,
+    }
+
+
 async def _log_attempt(
     session: AsyncSession, delivery: Delivery, outcome: Outcome, *, now: datetime
 ) -> None:
     """The attempt as the operator endpoints show it (logged even when our lease ran out: the
     receiver was called all the same)."""
     done = select(func.count()).where(DeliveryAttempt.delivery_id == delivery.id)
-    session.add(
-        DeliveryAttempt(
-            delivery_id=delivery.id,
-            tenant_id=delivery.tenant_id,
-            message_id=delivery.message_id,
-            number=int(await session.scalar(done) or 0) + 1,
-            started=now - timedelta(seconds=outcome.elapsed),
-            result=outcome.result,
-            status_code=outcome.status_code,
-            latency_ms=round(outcome.elapsed * 1000),
-            error=outcome.error[:2000] if outcome.error else None,
-        )
-    )
+    number = int(await session.scalar(done) or 0) + 1
+    session.add(DeliveryAttempt(**_attempt_row(delivery, outcome, number=number, now=now)))
 
 
 async def _give_up(

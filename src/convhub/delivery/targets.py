@@ -1,26 +1,36 @@
 """Where a delivery goes: the recipient application's role (callback, headers) and its
-authentication with the secret opened, read in one query per delivery.
+authentication with the secret opened, read for a whole claim at once.
 
 The worker used to read the application, then the authentication, and open (decrypt) the secret
-for every callback. Here both rows come in one query, and the opened authentication is kept for
-as long as the stored one is unchanged: an edited authentication (a new ``modified`` and body)
-is opened again, so changes still apply to the very next delivery.
+for every callback. Here the rows of every delivery just claimed come in one query (two when an
+application names an authentication not seen before), in the claim's own transaction, and the
+opened authentication is kept for as long as the stored one is unchanged: an edited
+authentication (a new ``modified`` and body) is opened again, so changes still apply to the very
+next claim.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from convhub.authentications.service import opened
 from convhub.configuration import repository as config
 from convhub.core.security.crypto import SecretBox
 from convhub.delivery.client import CallbackTarget
-from convhub.models import ConfigObject, Delivery
+from convhub.delivery.health import callback_key, key_of
+from convhub.models import CallbackHealth, ConfigObject, Delivery
 
 # Bounds the memory of a worker serving very many tenants; cleared whole when full.
 _MAX_ENTRIES = 10_000
+
+NO_CALLBACK = "the recipient has no callback for its role"
+DEACTIVATED = (
+    "the callback is deactivated: it answered 410 Gone (replace the client application to "
+    "call it again)"
+)
 
 
 class Targets:
@@ -31,23 +41,57 @@ class Targets:
         # application id -> the authentication id its roles named last time (to read both at once)
         self._auth_of: dict[str, str] = {}
 
-    async def target(self, session: AsyncSession, delivery: Delivery) -> CallbackTarget | None:
-        app_id = delivery.recipient_app_id
-        found = await config.objects(
-            session, tenant_id=delivery.tenant_id, ids=[app_id, self._auth_of.get(app_id, "")]
-        )
-        app = config.of_kind(found, app_id, "clientApplication")
+    async def prepare(
+        self, session: AsyncSession, deliveries: list[Delivery]
+    ) -> dict[str, CallbackTarget | str]:
+        """Each delivery's target, or why it cannot be called (no callback for the role, or a
+        callback a ``410 Gone`` deactivated), by delivery id."""
+        if not deliveries:
+            return {}
+        app_ids = {d.recipient_app_id for d in deliveries}
+        found = await self._read(session, app_ids | {self._auth_of.get(a, "") for a in app_ids})
+        roles = {d.id: self._role(found, d) for d in deliveries}
+        unseen = {
+            role["authentication"]["id"]
+            for role in roles.values()
+            if role and "authentication" in role
+        } - found.keys()
+        if unseen:  # named since the last claim
+            found |= await self._read(session, unseen)
+        gone = await _deactivated(session, deliveries, found)
+        prepared: dict[str, CallbackTarget | str] = {}
+        for delivery in deliveries:
+            role = roles[delivery.id]
+            if role is None:
+                prepared[delivery.id] = NO_CALLBACK
+            elif key_of(delivery) in gone:
+                prepared[delivery.id] = DEACTIVATED
+            else:
+                prepared[delivery.id] = self._target(found, delivery, role)
+        return prepared
+
+    @staticmethod
+    async def _read(session: AsyncSession, ids: set[str]) -> dict[str, ConfigObject]:
+        wanted = {i for i in ids if i}
+        if not wanted:
+            return {}
+        query = select(ConfigObject).where(ConfigObject.id.in_(wanted))
+        return {obj.id: obj for obj in (await session.execute(query)).scalars()}
+
+    def _role(self, found: dict[str, ConfigObject], delivery: Delivery) -> dict[str, Any] | None:
+        app = _of_tenant(found, delivery.recipient_app_id, "clientApplication", delivery)
         role = _role(app.body if app else None, delivery.recipient_role)
-        if role is None:
-            return None
+        auth_id = (role or {}).get("authentication", {}).get("id")
+        if auth_id is not None:
+            self._remember(self._auth_of, delivery.recipient_app_id, auth_id)
+        return role
+
+    def _target(
+        self, found: dict[str, ConfigObject], delivery: Delivery, role: dict[str, Any]
+    ) -> CallbackTarget:
         authentication, auth_id = None, role.get("authentication", {}).get("id")
         if auth_id is not None:
-            self._remember(self._auth_of, app_id, auth_id)
-            stored = config.of_kind(found, auth_id, "authentication")
-            if stored is None and auth_id not in found:  # not read above: named since
-                stored = await config.get(
-                    session, tenant_id=delivery.tenant_id, kind="authentication", object_id=auth_id
-                )
+            stored = _of_tenant(found, auth_id, "authentication", delivery)
             authentication = self._open(stored) if stored else None
         headers = [(h["name"], h["value"]) for h in role.get("headers", [])]
         return CallbackTarget(role["callback"], headers, authentication, auth_id)
@@ -65,6 +109,31 @@ class Targets:
         if len(cache) >= _MAX_ENTRIES:
             cache.clear()
         cache[key] = value
+
+
+def _of_tenant(
+    found: dict[str, ConfigObject], object_id: str, kind: str, delivery: Delivery
+) -> ConfigObject | None:
+    """The object if it is a ``kind`` of the delivery's tenant (ids are read across tenants)."""
+    obj = config.of_kind(found, object_id, kind)
+    return obj if obj is not None and obj.tenant_id == delivery.tenant_id else None
+
+
+async def _deactivated(
+    session: AsyncSession, deliveries: list[Delivery], found: dict[str, ConfigObject]
+) -> set[tuple[str, str, str]]:
+    """Callbacks of these deliveries that a ``410 Gone`` deactivated, whose client application
+    was not replaced since."""
+    keys = {key_of(d) for d in deliveries}
+    query = select(CallbackHealth).where(
+        callback_key().in_(keys), CallbackHealth.deactivated_at.is_not(None)
+    )
+    gone = set()
+    for row in (await session.execute(query)).scalars():
+        app = found.get(row.application_id)
+        if app is not None and app.modified == row.deactivated_app_modified:
+            gone.add((row.tenant_id, row.application_id, row.role))
+    return gone
 
 
 def _role(app: dict[str, Any] | None, name: str) -> dict[str, Any] | None:

@@ -26,6 +26,7 @@ from convhub.conversations import repository as conversations
 from convhub.core.database import utcnow
 from convhub.core.runtime import Runtime
 from convhub.delivery import health, outbox, recording
+from convhub.delivery.batcher import Batcher
 from convhub.delivery.client import CallbackClient, CallbackTarget, Outcome
 from convhub.delivery.signal import CHANNEL
 from convhub.delivery.targets import Targets
@@ -35,10 +36,6 @@ log = structlog.get_logger(__name__)
 
 # Longest sleep without work: a safety net should a wake-up ever be missed.
 _IDLE = 1.0
-_DEACTIVATED = (
-    "the callback is deactivated: it answered 410 Gone (replace the client application to "
-    "call it again)"
-)
 
 
 class DeliveryWorker:
@@ -56,6 +53,9 @@ class DeliveryWorker:
         self._last_sweep = 0.0
         self._in_flight: set[str] = set()
         self.targets = Targets(runtime.box)
+        # Delivered outcomes (nearly all of them) are recorded in batches: a few statements for
+        # many callbacks. Every other outcome is recorded on its own (recording.record).
+        self._delivered: Batcher[tuple[Delivery, Outcome]] = Batcher(self._record_delivered)
 
     async def run(self) -> None:
         listener = await self._listen()
@@ -67,13 +67,13 @@ class DeliveryWorker:
                     await self.runtime.wakeup.wait(_IDLE)
                     continue
                 claimed = await self._claim()
-                for delivery in claimed:
+                for delivery, target in claimed:
                     if delivery.id in self._in_flight:
                         # Its lease ran out while our attempt is still under way: the claim
                         # renewed it; a second attempt would only send it twice.
                         continue
                     self._in_flight.add(delivery.id)
-                    task = asyncio.create_task(self._deliver(delivery))
+                    task = asyncio.create_task(self._deliver(delivery, target))
                     self._tasks.add(task)
                     task.add_done_callback(self._tasks.discard)
                     task.add_done_callback(functools.partial(self._finished, delivery.id))
@@ -97,17 +97,22 @@ class DeliveryWorker:
         self.runtime.wakeup.set()
         if self._tasks:
             await asyncio.wait(set(self._tasks), timeout=grace)
+        await self._delivered.aclose()
         await self.client.aclose()
 
-    async def _claim(self) -> list[Delivery]:
+    async def _claim(self) -> list[tuple[Delivery, CallbackTarget | str]]:
+        """Leases on due deliveries, each with where it goes (or why it cannot go), read in
+        the claim's transaction."""
         free = self.capacity - len(self._tasks)
         if free <= 0:
             return []
         try:
             async with self.runtime.db.session() as session:
-                return await outbox.claim(
+                claimed = await outbox.claim(
                     session, owner=self.owner, limit=free, lease=self.lease, probe=self.probe
                 )
+                targets = await self.targets.prepare(session, claimed)
+            return [(delivery, targets[delivery.id]) for delivery in claimed]
         except Exception:  # the database is away: try again shortly, never die
             log.exception("outbox_claim_failed")
             await asyncio.sleep(_IDLE)
@@ -135,9 +140,9 @@ class DeliveryWorker:
                 return max(0.0, min(_IDLE, (due - utcnow()).total_seconds()))
         return _IDLE
 
-    async def _deliver(self, delivery: Delivery) -> None:
+    async def _deliver(self, delivery: Delivery, target: CallbackTarget | str) -> None:
         try:
-            outcome = await self._attempt(delivery)
+            outcome = await self._attempt(delivery, target)
         except Exception as exc:  # our own fault (configuration gone, ...): retried later
             log.exception("delivery_attempt_error", delivery=delivery.id)
             reason = f"{health.INTERNAL_ERROR}: {type(exc).__name__}"
@@ -154,14 +159,17 @@ class DeliveryWorker:
             error=outcome.error,
             elapsed_ms=round(outcome.elapsed * 1000, 1),
         )
+        mail = None
         try:
-            async with self.runtime.db.session() as session:
-                mail = await recording.record(
-                    session, self.runtime, delivery=delivery, owner=self.owner, outcome=outcome
-                )
+            if outcome.result == "delivered":
+                await self._delivered.submit((delivery, outcome))
+            else:
+                async with self.runtime.db.session() as session:
+                    mail = await recording.record(
+                        session, self.runtime, delivery=delivery, owner=self.owner, outcome=outcome
+                    )
         except Exception:  # the lease expires and the delivery is tried again
             log.exception("delivery_record_failed", delivery=delivery.id)
-            mail = None
         self.runtime.wakeup.set()
         if mail is not None:
             try:
@@ -169,13 +177,9 @@ class DeliveryWorker:
             except Exception:  # best effort: the failure is recorded, the error message sent
                 log.exception("notice_mail_failed", to=mail.to)
 
-    async def _attempt(self, delivery: Delivery) -> Outcome:
-        async with self.runtime.db.session(write=False) as session:
-            if await health.deactivated(session, delivery):
-                return Outcome("failed", None, None, _DEACTIVATED, 0.0)
-        target = await self._target(delivery)
-        if target is None:
-            return Outcome("failed", None, None, "the recipient has no callback for its role", 0.0)
+    async def _attempt(self, delivery: Delivery, target: CallbackTarget | str) -> Outcome:
+        if isinstance(target, str):  # no callback, or a deactivated one
+            return Outcome("failed", None, None, target, 0.0)
         return await self.client.deliver(
             target,
             body=delivery.payload.encode(),
@@ -183,9 +187,9 @@ class DeliveryWorker:
             signing_secret=await self._signing_secret(delivery.tenant_id),
         )
 
-    async def _target(self, delivery: Delivery) -> CallbackTarget | None:
-        async with self.runtime.db.session(write=False) as session:
-            return await self.targets.target(session, delivery)
+    async def _record_delivered(self, batch: list[tuple[Delivery, Outcome]]) -> None:
+        async with self.runtime.db.session() as session:
+            await recording.record_delivered(session, self.runtime, owner=self.owner, batch=batch)
 
     async def _signing_secret(self, tenant_id: str) -> str:
         if tenant_id not in self._secrets:

@@ -57,6 +57,16 @@ def route(
     return _from_agent(workflow, message_type)
 
 
+def needs_availability(
+    *, state: str, workflow: Workflow, sender_type: str, message_type: str
+) -> bool:
+    """Whether :func:`route` looks at agent availability for this message (a query the hot
+    path, customer to bot, does without)."""
+    if sender_type == "customer":
+        return state == AGENT and workflow.bot is None and message_type != "conversation.end"
+    return sender_type in BOT_SENDERS and message_type == "escalation.transfer"
+
+
 def _counterpart(state: str, workflow: Workflow) -> Party | None:
     return workflow.bot if state == BOT else workflow.agent if state == AGENT else None
 

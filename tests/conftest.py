@@ -3,6 +3,7 @@ tenant, so tests are isolated from each other the way tenants are (DECISIONS §1
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
@@ -22,6 +23,17 @@ from tests.server import server_process
 API_BASE = "/conversation/conversationmgr/v3"
 
 ClientFactory = Callable[..., Awaitable[httpx.AsyncClient]]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The PostgreSQL pass deselects the ``database_free`` tests: they use no database under
+    test (a SQLite file of their own, or none), so they would only run the same a second time."""
+    if not os.environ.get("CONVHUB_TEST_DATABASE_URL"):
+        return
+    free = [item for item in items if item.get_closest_marker("database_free")]
+    if free:
+        config.hook.pytest_deselected(items=free)
+        items[:] = [item for item in items if not item.get_closest_marker("database_free")]
 
 
 @pytest.fixture(scope="session")

@@ -31,6 +31,9 @@ from convhub.core.security import permissions as perms
 from convhub.core.settings import Settings
 from tests.server import running_server
 
+# The command runs on a SQLite file of its own, whatever CONVHUB_TEST_DATABASE_URL says.
+pytestmark = pytest.mark.database_free
+
 CONVHUB = Path(sys.executable).parent / "convhub"
 API_BASE = "/conversation/conversationmgr/v3"
 

@@ -25,6 +25,9 @@ from typing import Any
 
 import pytest
 
+# The demo runs on a SQLite file of its own, whatever CONVHUB_TEST_DATABASE_URL says.
+pytestmark = pytest.mark.database_free
+
 CONVHUB = Path(sys.executable).parent / "convhub"
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 

@@ -18,6 +18,9 @@ from typer.testing import CliRunner
 from convhub import __version__
 from convhub.cli import app
 
+# The wheel and the container files: no database.
+pytestmark = pytest.mark.database_free
+
 ROOT = Path(__file__).resolve().parents[1]
 
 

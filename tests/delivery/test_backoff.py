@@ -8,6 +8,9 @@ import pytest
 
 from convhub.delivery.backoff import MAX_DELAY, RETRY_WINDOW, next_delay
 
+# The delivery client and its parts against loopback servers: no database.
+pytestmark = pytest.mark.database_free
+
 SAMPLES = 200
 
 

@@ -15,6 +15,9 @@ from convhub.delivery.client import CallbackClient
 from tests.delivery.conftest import BODY, SECRET, deliver, target
 from tests.receivers import Receiver, Reply
 
+# The delivery client and its parts against loopback servers: no database.
+pytestmark = pytest.mark.database_free
+
 BASIC = {"type": "basic", "basicAuth": {"username": "assistant-1", "password": "pä55:word"}}
 
 

@@ -17,6 +17,9 @@ from pydantic import SecretStr
 from convhub.core.settings import Settings
 from convhub.delivery.mail import send_mail
 
+# The delivery client and its parts against loopback servers: no database.
+pytestmark = pytest.mark.database_free
+
 
 @dataclass
 class Mailbox:

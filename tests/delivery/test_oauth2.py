@@ -14,6 +14,9 @@ from convhub.delivery.client import CallbackClient
 from tests.delivery.conftest import deliver, target
 from tests.receivers import Receiver, Reply
 
+# The delivery client and its parts against loopback servers: no database.
+pytestmark = pytest.mark.database_free
+
 PAYLOAD = '{"clientId": "c987cbfc", "clientSecret": "s3cr3t-payload"}'
 NO_TOKEN = "the token endpoint's answer has no token at $.accessToken"
 

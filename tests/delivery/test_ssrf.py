@@ -12,6 +12,9 @@ from tests.delivery.conftest import deliver, target
 from tests.delivery.test_oauth2 import oauth2
 from tests.receivers import Receiver
 
+# The delivery client and its parts against loopback servers: no database.
+pytestmark = pytest.mark.database_free
+
 LITERAL_REFUSED = "the URL's host is a loopback, private, link-local or reserved address"
 
 

@@ -45,6 +45,9 @@ def api(settings: Settings, tmp_path) -> Iterator[ApiProcess]:
                     "database_url": url,
                     "allow_private_callbacks": True,
                     "retry_scale": SCALE,
+                    # The breaker's probe interval, shortened like the retry delays: its next
+                    # probe sees the receiver back within half a second, not 30 s.
+                    "breaker_probe_seconds": 0.5,
                     "run_worker": True,
                 }
             ),

@@ -35,6 +35,8 @@ def observed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
             allow_private_callbacks=True,
             minute_seconds=MINUTE,
             retry_scale=0.001,
+            # Failures come fast at this retry scale: a breaker they open probes again soon.
+            breaker_probe_seconds=0.5,
             log_level="DEBUG",
             _env_file=None,
         )

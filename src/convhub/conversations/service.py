@@ -336,7 +336,13 @@ async def _maybe_bypass_bot(
         conversation.state, conversation.escalated_at = engine.AGENT, ctx.now
 
 
-def _store(ctx: SendContext, conversation: Conversation, message: dict[str, Any]) -> Message:
+def _store(
+    ctx: SendContext,
+    conversation: Conversation,
+    message: dict[str, Any],
+    *,
+    status: str | None = None,
+) -> Message:
     document = {k: message[k] for k in _MESSAGE_FIELDS if k in message}
     external = message["conversation"].get("messages", {}).get("message")
     if external:  # a bot's transcript of what it said outside the hub, for the agent
@@ -350,6 +356,7 @@ def _store(ctx: SendContext, conversation: Conversation, message: dict[str, Any]
         type=message["type"]["value"],
         sender_type=message["sender"]["type"],
         document=document,
+        status=status,
         created=ctx.now,
     )
     conversation.next_seq += 1
@@ -386,7 +393,11 @@ async def _route(
         agent_available=available,
         on_unavailable=chat.get("onAgentUnavailability", "off_hours"),
     )
-    stored = _store(ctx, conversation, message)
+    # The status its deliveries give it, set before the insert: no UPDATE after it.
+    status = "retained" if decision.retained else "skipped"
+    stored = _store(
+        ctx, conversation, message, status="retryInProgress" if decision.recipients else status
+    )
     await ctx.session.flush()
     await attachments.mark_used(ctx.session, message=message, message_id=stored.id)
     await _deliver(
@@ -397,10 +408,8 @@ async def _route(
         metadata=metadata,
         with_transcript=decision.with_transcript,
     )
-    if not decision.recipients:
-        stored.status = "retained" if decision.retained else "skipped"
-        if not decision.retained:
-            await redact_when_done(ctx.session, stored)
+    if not decision.recipients and not decision.retained:
+        await redact_when_done(ctx.session, stored)
     if opened.one_shot:
         decision.complete = True
     _apply(ctx, conversation, decision, timeout=chat.get("timeout", 240))
@@ -475,7 +484,7 @@ async def _system_message(ctx: SendContext, opened: Open, key: str) -> None:
         "sender": system_messages.SYSTEM_SENDER,
         "conversation": {"id": conversation.id},
     }
-    stored = _store(ctx, conversation, message)
+    stored = _store(ctx, conversation, message, status="retryInProgress" if customer else None)
     await ctx.session.flush()
     await _deliver(
         ctx,

@@ -15,8 +15,7 @@ from sqlalchemy import func, select
 
 from convhub.core.database import Database
 from convhub.models import Conversation
-from tests.conftest import API_BASE
-from tests.conversations.conftest import Apps, event, only, received, say, send
+from tests.conversations.conftest import Apps, event, hub_client, only, received, say, send
 from tests.factories import account, create
 from tests.server import server_process
 
@@ -38,9 +37,7 @@ def short_window_url(hub_settings, tmp_path_factory) -> Iterator[str]:
 
 @pytest.fixture
 async def short_window_hub(short_window_url, api) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(
-        base_url=short_window_url + API_BASE, headers=api.headers, timeout=30
-    ) as client:
+    async with hub_client(short_window_url, api) as client:
         yield client
 
 

@@ -50,12 +50,15 @@ def hub_url(hub_settings, tmp_path_factory) -> Iterator[str]:
         yield url
 
 
+def hub_client(url: str, api: httpx.AsyncClient) -> httpx.AsyncClient:
+    """A client of the hub server at ``url`` as ``api``'s tenant (same token, same database)."""
+    return httpx.AsyncClient(base_url=url + API_BASE, headers=api.headers, timeout=30)
+
+
 @pytest.fixture
 async def hub(hub_url, api) -> AsyncIterator[httpx.AsyncClient]:
-    """The API of the delivering hub, as ``api``'s tenant (same token, same database)."""
-    async with httpx.AsyncClient(
-        base_url=hub_url + API_BASE, headers=api.headers, timeout=30
-    ) as client:
+    """The API of the delivering hub, as ``api``'s tenant."""
+    async with hub_client(hub_url, api) as client:
         yield client
 
 

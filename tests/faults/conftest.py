@@ -157,20 +157,39 @@ def _json_or_text(answer: httpx.Response) -> Any:
         return answer.text
 
 
+def first_message(apps: Apps, number: int) -> dict[str, Any]:
+    """The message that starts the conversation of customer ``number``."""
+    return apps.start(f"c{number} m0", messageId=f"c{number}-m0")
+
+
 async def start_conversations(
-    hub: httpx.AsyncClient, apps: Apps, count: int, burst: Resending
+    hub: httpx.AsyncClient, apps: Apps, count: int, burst: Resending, *, first: int = 0
 ) -> list[str]:
-    """Start ``count`` conversations (before any fault: a start has no conversation id yet, so
-    its ``messageId`` cannot make a resend safe) and record their first messages."""
+    """Start ``count`` conversations (numbered from ``first``), each start sent until accepted
+    (a resent start opens no second conversation, DECISIONS §6), and record their first
+    messages."""
 
     async def one(number: int) -> str:
-        [first] = await post_until_accepted(
-            hub, [apps.start(f"c{number} m0", messageId=f"c{number}-m0")], burst
-        )
-        burst.accepted[first["conversation"]["id"]] = [first["id"]]
-        return str(first["conversation"]["id"])
+        [accepted] = await post_until_accepted(hub, [first_message(apps, number)], burst)
+        burst.accepted[accepted["conversation"]["id"]] = [accepted["id"]]
+        return str(accepted["conversation"]["id"])
 
-    return list(await asyncio.gather(*(one(n) for n in range(count))))
+    return list(await asyncio.gather(*(one(n) for n in range(first, first + count))))
+
+
+async def start_answers_lost(
+    hub: httpx.AsyncClient, apps: Apps, count: int, burst: Resending, *, first: int = 0
+) -> None:
+    """Send the starts of ``count`` conversations once and drop the answers, as a client whose
+    requests timed out after the hub committed them: start_conversations then resends them."""
+    messages = [first_message(apps, n) for n in range(first, first + count)]
+    await asyncio.gather(
+        *(
+            hub.post("/conversations/messages", json={"messages": {"message": [m]}})
+            for m in messages
+        )
+    )
+    burst.resent_ids.update(m["messageId"] for m in messages)
 
 
 async def send_batches(
@@ -182,10 +201,11 @@ async def send_batches(
     batch: int,
     first: int = 1,
     at_once: int = 4,
+    numbered_from: int = 0,
 ) -> None:
     """Each conversation's customer sends ``batches`` batches of ``batch`` messages (numbered
-    from ``first`` in their ``messageId``), the conversations side by side (``at_once`` requests
-    in flight), each one's batches in turn."""
+    from ``first`` in their ``messageId``, the conversations from ``numbered_from``), the
+    conversations side by side (``at_once`` requests in flight), each one's batches in turn."""
     gate = asyncio.Semaphore(at_once)
 
     async def conversation(number: int, conversation_id: str) -> None:
@@ -200,7 +220,7 @@ async def send_batches(
             assert [m["messageId"] for m in accepted] == [m["messageId"] for m in messages]
             burst.accepted[conversation_id].extend(m["id"] for m in accepted)
 
-    await asyncio.gather(*(conversation(n, c) for n, c in enumerate(conversations)))
+    await asyncio.gather(*(conversation(n, c) for n, c in enumerate(conversations, numbered_from)))
 
 
 async def stored_messages(hub: httpx.AsyncClient, conversation_id: str) -> list[dict[str, Any]]:

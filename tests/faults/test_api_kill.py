@@ -1,6 +1,7 @@
 """The API process SIGKILLed in the middle of a burst (DECISIONS §6, §8): its clients resend what
-went unanswered with the same ``messageId``; afterwards every message is stored exactly once and
-delivered, in order per conversation."""
+went unanswered with the same ``messageId``, starts of conversations included; afterwards every
+message is stored exactly once, in one conversation per customer, and delivered, in order per
+conversation."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import contextlib
 import time
 from collections.abc import Iterator
 
+import httpx
 import pytest
 
 from convhub.core.settings import Settings
@@ -22,15 +24,17 @@ from tests.faults.conftest import (
     api_client,
     assert_stored_once,
     send_batches,
+    start_answers_lost,
     start_conversations,
     tenant_token,
 )
 from tests.receivers import receiving
 
-CONVERSATIONS = 10
+CONVERSATIONS = 10  # half of them start before the kill, half as it comes
 BATCHES = 6
 BATCH = 5  # 31 messages a conversation, 310 in all
-KILLS = 1  # the API is killed (and started again) this many times during the burst
+# The late half's resent starts are on their way this long before the kill.
+START_HEAD_START = 0.02
 
 
 @pytest.fixture
@@ -61,28 +65,39 @@ class TestApiKilled:
     async def test_resent_messages_are_stored_once_and_all_delivered(self, api):
         token = await tenant_token(api.settings)
         burst = Resending()
+        half = CONVERSATIONS // 2
+        total = CONVERSATIONS * (1 + BATCHES * BATCH)
+        sending: list[asyncio.Task[None]] = []
         with receiving() as customer, receiving() as bot, receiving() as agent:
             async with api_client(api.url, token) as hub:
                 apps = await build_apps(hub, (customer, bot, agent))
-                conversations = await start_conversations(hub, apps, CONVERSATIONS, burst)
-                total = CONVERSATIONS * (1 + BATCHES * BATCH)
-                sending = asyncio.create_task(
-                    send_batches(hub, conversations, burst, batches=BATCHES, batch=BATCH)
-                )
+                early = await start_conversations(hub, apps, half, burst)
+                sending.append(asyncio.create_task(_batches(hub, early, burst, numbered_from=0)))
                 try:
-                    for kill in range(1, KILLS + 1):
-                        # Kill while requests are in flight (half way, with one kill).
-                        while burst.count < total * kill // (KILLS + 1):
-                            assert not sending.done(), sending.result()
-                            await asyncio.sleep(0.005)
-                        api.kill()
-                        api.start()
-                    await sending
+                    # Half way through the early half's batches, the other customers start their
+                    # conversations and lose the answers; they send the starts again, and the API
+                    # is killed with those and batches in flight.
+                    while burst.count < total // 4:
+                        assert not sending[0].done(), sending[0].result()
+                        await asyncio.sleep(0.005)
+                    await start_answers_lost(hub, apps, half, burst, first=half)
+                    starting = asyncio.create_task(
+                        start_conversations(hub, apps, half, burst, first=half)
+                    )
+                    await asyncio.sleep(START_HEAD_START)
+                    api.kill()
+                    api.start()
+                    late = await starting
+                    sending.append(
+                        asyncio.create_task(_batches(hub, late, burst, numbered_from=half))
+                    )
+                    await asyncio.gather(*sending)
                 finally:
-                    if not sending.done():
-                        sending.cancel()
-                        with contextlib.suppress(asyncio.CancelledError):
-                            await sending
+                    for task in sending:
+                        if not task.done():
+                            task.cancel()
+                            with contextlib.suppress(asyncio.CancelledError):
+                                await task
 
                 assert burst.count == total
                 await assert_stored_once(hub, burst)
@@ -91,15 +106,25 @@ class TestApiKilled:
                 took = time.monotonic() - began
                 await asyncio.sleep(0.5)  # a late duplicate, if any, is counted too
                 arrivals = Arrivals.of(burst, bot.requests, accepted_status)
+        resent_starts = sum(m.endswith("-m0") for m in burst.resent_ids)
         summary = (
-            f"{burst.count} messages in {len(burst.accepted)} conversations, API killed {KILLS} "
-            f"times: {burst.unanswered} requests unanswered, {len(burst.failures)} answered 5xx, "
-            f"{len(burst.resent_ids)} messageIds sent more than once; all delivered {took:.1f} s "
+            f"{burst.count} messages in {len(burst.accepted)} conversations, API killed once: "
+            f"{burst.unanswered} requests unanswered, {len(burst.failures)} answered 5xx, "
+            f"{len(burst.resent_ids)} messageIds sent more than once ({resent_starts} of them "
+            f"starts); all delivered {took:.1f} s "
             f"after the burst; {len(bot.requests)} callbacks, {arrivals.duplicates()} duplicates, "
             f"{arrivals.torn} torn"
         )
         print(summary)
-        assert burst.unanswered > 0, summary  # the kills did cut requests off
+        assert burst.unanswered > 0, summary  # the kill did cut requests off
         assert burst.hangs == 0, summary
-        assert arrivals.foreign == 0, summary
+        assert arrivals.foreign == 0, summary  # a start accepted twice would be foreign
         assert arrivals.order_problems(burst) == [], summary
+
+
+async def _batches(
+    hub: httpx.AsyncClient, conversations: list[str], burst: Resending, *, numbered_from: int
+) -> None:
+    await send_batches(
+        hub, conversations, burst, batches=BATCHES, batch=BATCH, numbered_from=numbered_from
+    )

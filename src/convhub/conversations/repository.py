@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from convhub.configuration import repository as config
@@ -30,6 +30,32 @@ async def message_by_external_id(
         Message.conversation_id == conversation_id, Message.message_id == message_id
     )
     return (await session.execute(query)).scalar_one_or_none()
+
+
+async def started_by(
+    session: AsyncSession, *, tenant_id: str, account_id: str, start_key: str, since: datetime
+) -> tuple[str, str] | None:
+    """The latest conversation of the account started since ``since`` by the message whose digest
+    is ``start_key``, and that first message: (conversation id, message id)."""
+    query = (
+        select(Conversation.id, Message.id)
+        .join(Message, (Message.conversation_id == Conversation.id) & (Message.seq == 1))
+        .where(
+            Conversation.tenant_id == tenant_id,
+            Conversation.account_id == account_id,
+            Conversation.start_key == start_key,
+            Conversation.created >= since,
+        )
+        .order_by(Conversation.created.desc())
+        .limit(1)
+    )
+    row = (await session.execute(query)).first()
+    return None if row is None else (row[0], row[1])
+
+
+async def lock_for_transaction(session: AsyncSession, lock_id: int) -> None:
+    """PostgreSQL: wait for, then hold until commit or rollback, the advisory lock ``lock_id``."""
+    await session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": lock_id})
 
 
 async def messages(session: AsyncSession, *, conversation_id: str) -> list[Message]:

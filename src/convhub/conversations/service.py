@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from convhub.assets import attachments
 from convhub.assets.signing import AssetLinks
 from convhub.configuration import repository as config
-from convhub.conversations import repository
+from convhub.conversations import repository, resends
 from convhub.conversations.callbacks import callback_body, transcript
 from convhub.conversations.message_types import CONVERSATION_LESS, may_send
 from convhub.core.errors import (
@@ -114,20 +114,27 @@ async def _accept(
     if "id" in conversation_in:
         opened = await _continue(ctx, conversation_in["id"], sender)
         _update_attributes(opened.conversation, conversation_in)
-    elif _is_survey(conversation_in):
-        opened = await _start_survey(ctx, message, index=index)
+        if "messageId" in message:
+            earlier = await repository.message_by_external_id(
+                ctx.session, conversation_id=opened.conversation.id, message_id=message["messageId"]
+            )
+            if earlier is not None:  # a resend: the first answer again, nothing stored twice
+                return _answer(message, opened.conversation.id, earlier.id)
     else:
-        opened = await _start(ctx, message, index=index)
-    answer = {"conversation": {"id": opened.conversation.id}}
+        start = _start_survey if _is_survey(conversation_in) else _start
+        started = await start(ctx, message, index=index)
+        if isinstance(started, resends.Resent):  # a resent start: its first answer again
+            return _answer(message, started.conversation_id, started.message_id)
+        opened = started
+    stored = await _route(ctx, opened, message, metadata=metadata, index=index)
+    return _answer(message, opened.conversation.id, stored.id)
+
+
+def _answer(message: dict[str, Any], conversation_id: str, message_id: str) -> dict[str, Any]:
+    answer = {"id": message_id, "conversation": {"id": conversation_id}}
     if "messageId" in message:
         answer["messageId"] = message["messageId"]
-        earlier = await repository.message_by_external_id(
-            ctx.session, conversation_id=opened.conversation.id, message_id=message["messageId"]
-        )
-        if earlier is not None:  # a resend: the first answer again, nothing stored twice
-            return {"id": earlier.id, **answer}
-    stored = await _route(ctx, opened, message, metadata=metadata, index=index)
-    return {"id": stored.id, **answer}
+    return answer
 
 
 async def _availability(ctx: SendContext, message: dict[str, Any], *, index: int) -> dict[str, Any]:
@@ -184,7 +191,7 @@ async def _opened(ctx: SendContext, conversation: Conversation) -> Open:
     return Open(conversation, workflow, account.body, channel.body)
 
 
-async def _start(ctx: SendContext, message: dict[str, Any], *, index: int) -> Open:
+async def _start(ctx: SendContext, message: dict[str, Any], *, index: int) -> Open | resends.Resent:
     kind, sender = message["type"]["value"], message["sender"]["type"]
     bot_escalating = sender in engine.BOT_SENDERS and kind == "escalation.transfer"
     if sender != "customer" and not bot_escalating:
@@ -201,6 +208,9 @@ async def _start(ctx: SendContext, message: dict[str, Any], *, index: int) -> Op
     if found is None:
         raise ReferenceNotFound(where, f"{channel_type} {address}")
     account, channel = found
+    key = resends.start_key(ctx, message)
+    if (resent := await resends.earlier(ctx, key, account_id=account.id)) is not None:
+        return resent
     workflow = await workflows.load(
         ctx.session,
         tenant_id=ctx.tenant_id,
@@ -209,6 +219,7 @@ async def _start(ctx: SendContext, message: dict[str, Any], *, index: int) -> Op
     if workflow is None:
         raise ReferenceNotFound(where, account.id)
     conversation = _new_conversation(ctx, conversation_in, account, channel, workflow)
+    conversation.start_key = key
     if sender == "customer":
         await _maybe_bypass_bot(ctx, conversation, workflow)
     ctx.session.add(conversation)
@@ -220,7 +231,9 @@ def _is_survey(conversation_in: dict[str, Any]) -> bool:
     return conversation_in.get("type") == "survey.form" and "parent" in conversation_in
 
 
-async def _start_survey(ctx: SendContext, message: dict[str, Any], *, index: int) -> Open:
+async def _start_survey(
+    ctx: SendContext, message: dict[str, Any], *, index: int
+) -> Open | resends.Resent:
     """A survey names the conversation it is about (``conversation.parent.id``) instead of an
     account: it opens a one-message conversation on that conversation's account, delivered to
     whoever served the customer last (the agent if it was escalated, else the bot)."""
@@ -232,6 +245,9 @@ async def _start_survey(ctx: SendContext, message: dict[str, Any], *, index: int
     )
     if parent is None:
         raise ReferenceNotFound(f"messages.message[{index}].conversation.parent.id", parent_id)
+    key = resends.start_key(ctx, message)
+    if (resent := await resends.earlier(ctx, key, account_id=parent.account_id)) is not None:
+        return resent
     opened = await _opened(ctx, parent)
     survey = Conversation(
         id=str(uuid.uuid4()),
@@ -244,6 +260,7 @@ async def _start_survey(ctx: SendContext, message: dict[str, Any], *, index: int
         language=parent.language,
         document={**parent.document, "type": "survey.form", "parent": {"id": parent.id}},
         contact_key=parent.contact_key,
+        start_key=key,
         next_seq=1,
         created=ctx.now,
         last_message_at=ctx.now,

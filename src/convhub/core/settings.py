@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     # Conversations and delivery. Durations the contract gives in minutes (timeout,
     # bypassVaDuration) use this many seconds per minute: tests shorten it, production keeps 60.
     minute_seconds: float = Field(default=60.0, gt=0)
+    # A start (a message without conversation.id) resent with the same messageId within this many
+    # seconds answers the conversation it opened instead of opening another (0: never).
+    start_resend_window_seconds: float = Field(default=600.0, ge=0)
     worker_concurrency: int = Field(default=64, ge=1, le=1000)
     # Multiplies every retry delay (tests compress the 24-hour retry window with it).
     retry_scale: float = Field(default=1.0, gt=0)

@@ -22,6 +22,7 @@ class Conversation(Base):
         Index("ix_conversations_expiry", "status", "expires_at"),
         Index("ix_conversations_held", "tenant_id", "entry_point_id", "state"),
         Index("ix_conversations_contact", "tenant_id", "account_id", "contact_key", "escalated_at"),
+        Index("ix_conversations_start", "tenant_id", "account_id", "start_key"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
@@ -38,6 +39,9 @@ class Conversation(Base):
     document: Mapped[dict[str, Any]] = mapped_column(JsonDocument)
     # The customer's contact address named by conversationContact (for bypassVaDuration).
     contact_key: Mapped[str | None] = mapped_column(String(255), default=None)
+    # The digest of the message that started it, when that message had a messageId: a resend of
+    # that message finds the conversation instead of opening another (conversations/resends.py).
+    start_key: Mapped[str | None] = mapped_column(String(64), default=None)
     escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     next_seq: Mapped[int] = mapped_column(Integer, default=1)
     created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -152,7 +152,7 @@ async def _log_attempts(
         DeliveryAttempt.delivery_id.in_(ids)
     )
     rows = await session.execute(counted.group_by(DeliveryAttempt.delivery_id))
-    done: dict[str, int] = {delivery_id: count for delivery_id, count in rows.tuples()}
+    done: dict[str, int] = dict(rows.tuples().all())  # a Result has keys(): not dict(rows)
     await session.execute(
         insert(DeliveryAttempt),
         [

@@ -5,11 +5,11 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from convhub.core.pagination import Page
-from convhub.models import ConfigObject, ConfigReference
+from convhub.models import ConfigObject, ConfigReference, Tenant
 
 
 async def get(
@@ -48,6 +48,17 @@ async def objects(
         ConfigObject.tenant_id == tenant_id, ConfigObject.id.in_(wanted)
     )
     return {obj.id: obj for obj in (await session.execute(query)).scalars()}
+
+
+async def changed(session: AsyncSession, *, tenant_id: str) -> None:
+    """The tenant's configuration changed in this transaction: what processes keep of it is
+    stale once this commits (configuration/cache.py)."""
+    await session.execute(
+        update(Tenant)
+        .where(Tenant.id == tenant_id)
+        .values(config_version=Tenant.config_version + 1)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def of_kind(found: dict[str, ConfigObject], object_id: str, kind: str) -> ConfigObject | None:

@@ -103,6 +103,7 @@ async def create(ctx: Context, spec: ResourceSpec, data: BaseModel) -> str:
     await _flush(ctx, spec, name)
     refs = [(ref.attribute, ref.target_id) for ref in spec.references(body)]
     await repository.set_references(ctx.session, source_id=obj.id, targets=refs)
+    await repository.changed(ctx.session, tenant_id=ctx.tenant_id)
     await ctx.session.flush()
     return obj.id
 
@@ -158,6 +159,7 @@ async def replace(ctx: Context, spec: ResourceSpec, object_id: str, data: BaseMo
     await repository.set_references(ctx.session, source_id=obj.id, targets=refs)
     await ctx.session.flush()
     await _recheck_referrers(ctx, spec, obj)
+    await repository.changed(ctx.session, tenant_id=ctx.tenant_id)
 
 
 async def _recheck_referrers(ctx: Context, spec: ResourceSpec, obj: ConfigObject) -> None:
@@ -185,3 +187,4 @@ async def delete(ctx: Context, spec: ResourceSpec, object_id: str) -> None:
         await ctx.session.flush()
     except IntegrityError as exc:  # a referrer was added concurrently
         raise ResourceInUse(spec.label, obj.id, used_by="object", user_id="(concurrent)") from exc
+    await repository.changed(ctx.session, tenant_id=ctx.tenant_id)

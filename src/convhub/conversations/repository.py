@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from convhub.configuration import repository as config
 from convhub.core.pagination import Page
-from convhub.models import ConfigObject, Conversation, Message
+from convhub.models import ConfigObject, Conversation, Message, Tenant
 
 
 async def conversation(
@@ -21,6 +21,20 @@ async def conversation(
     if lock:
         query = query.with_for_update()
     return (await session.execute(query)).scalar_one_or_none()
+
+
+async def conversation_to_write(
+    session: AsyncSession, *, tenant_id: str, conversation_id: str
+) -> tuple[Conversation, int] | None:
+    """The conversation, locked, with its tenant's configuration version (configuration/cache)."""
+    query = (
+        select(Conversation, Tenant.config_version)
+        .join(Tenant, Tenant.id == Conversation.tenant_id)
+        .where(Conversation.id == conversation_id, Conversation.tenant_id == tenant_id)
+        .with_for_update(of=Conversation)
+    )
+    row = (await session.execute(query)).one_or_none()
+    return None if row is None else (row[0], row[1])
 
 
 async def message_by_external_id(

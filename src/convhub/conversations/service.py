@@ -154,21 +154,29 @@ async def _availability(ctx: SendContext, message: dict[str, Any], *, index: int
 
 
 async def _continue(ctx: SendContext, conversation_id: str, sender: str) -> Open:
-    conversation = await repository.conversation(
-        ctx.session, tenant_id=ctx.tenant_id, conversation_id=conversation_id, lock=True
+    found = await repository.conversation_to_write(
+        ctx.session, tenant_id=ctx.tenant_id, conversation_id=conversation_id
     )
-    if conversation is None or conversation.status != "in_progress":
+    if found is None or found[0].status != "in_progress":
         raise ConversationNotActive(conversation_id)
+    conversation, version = found
     if conversation.expires_at <= ctx.now:
         raise ConversationNotActive(conversation_id)
     if not engine.participates(conversation.state, sender):
         raise SenderNotInConversation(conversation_id)
-    return await _opened(ctx, conversation)
+    key = ("opened", ctx.tenant_id, conversation.orchestration_id, conversation.account_id)
+    cached = ctx.runtime.config.get(key, version=version)
+    if cached is not None:
+        return Open(conversation, *cached)
+    opened = await _opened(ctx, conversation)
+    ctx.runtime.config.put(key, (opened.workflow, opened.account, opened.channel), version=version)
+    return opened
 
 
 async def _opened(ctx: SendContext, conversation: Conversation) -> Open:
     # Two queries for the six objects a conversation's routing reads: the orchestration and the
-    # account, then what they name (applications, participant, channel).
+    # account, then what they name (applications, participant, channel). A continued
+    # conversation reads them once per configuration version (_continue).
     first = await config.objects(
         ctx.session,
         tenant_id=ctx.tenant_id,

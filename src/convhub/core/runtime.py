@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from convhub.assets.storage import AssetStore, build_store
+from convhub.configuration.cache import ConfigCache
 from convhub.core.database import Database
 from convhub.core.security.crypto import SecretBox
 from convhub.core.security.tokens import ExternalVerifier
@@ -26,6 +27,8 @@ class Runtime:
     external: ExternalVerifier | None = field(default=None)
     # Set when deliveries were written: the worker of this process starts on them at once.
     wakeup: Wakeup = field(default_factory=Wakeup)
+    # What the accept path read of each tenant's configuration, per configuration version.
+    config: ConfigCache = field(default_factory=ConfigCache)
 
     @classmethod
     def build(cls, settings: Settings) -> Runtime:

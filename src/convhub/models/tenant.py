@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String, Text
+from sqlalchemy import Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from convhub.core.database import UTCDateTime, utcnow
@@ -19,3 +19,6 @@ class Tenant(Base):
     # Standard Webhooks signing secret (whsec_...), encrypted with the settings' key.
     signing_secret: Mapped[str] = mapped_column(Text)
     created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Incremented by every change of the tenant's configuration objects, in the same
+    # transaction: what a process read of them stays valid while this is unchanged.
+    config_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

@@ -10,6 +10,12 @@ blocks only that request's thread.
         receiver.default = Reply(status=202)                              # all others
         ... receiver.url + "/callback" ...
         receiver.requests[0].json()
+
+Its URL ends in a path of its own (``http://127.0.0.1:<port>/rx-<random>``), and it answers 404
+to any other path without recording it: a callback meant for an earlier test's receiver, which
+had the same port (the test hubs keep retrying what they could not deliver), is neither taken
+for this test's nor retried again (a 4xx fails a delivery). ``Received.path`` is the path after
+that prefix, as the test wrote it after ``receiver.url``.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+import uuid
 from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -57,7 +64,9 @@ class Reply:
 
 class Receiver:
     def __init__(self) -> None:
-        self.url = ""  # http://host:port, set once listening
+        self.root = ""  # http://host:port, set once listening
+        self.prefix = f"/rx-{uuid.uuid4().hex[:12]}"
+        self.url = ""  # root + prefix
         self.default = Reply()
         self._queue: deque[Reply] = deque()
         self._requests: list[Received] = []
@@ -85,10 +94,15 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
 
         def _handle(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
-            received = Received(
-                self.command, self.path, list(self.headers.items()), self.rfile.read(length)
-            )
-            reply = receiver._record(received)
+            body = self.rfile.read(length)
+            path = self.path.removeprefix(receiver.prefix)
+            if path == self.path or path[:1] not in ("", "/", "?"):
+                reply = Reply(status=404)  # not this receiver's: see the module docstring
+            else:
+                path = path if path.startswith("/") else "/" + path
+                reply = receiver._record(
+                    Received(self.command, path, list(self.headers.items()), body)
+                )
             if reply.delay:
                 time.sleep(reply.delay)
             try:
@@ -114,7 +128,8 @@ def receiving(host: str = "127.0.0.1") -> Iterator[Receiver]:
     """A :class:`Receiver` listening on ``host`` (a free port) for the duration of the block."""
     receiver = Receiver()
     server = ThreadingHTTPServer((host, 0), _handler(receiver))
-    receiver.url = f"http://{host}:{server.server_address[1]}"
+    receiver.root = f"http://{host}:{server.server_address[1]}"
+    receiver.url = receiver.root + receiver.prefix
     # A short poll interval: shutdown() waits for serve_forever to look (0.5 s by default).
     thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
     thread.start()

@@ -51,7 +51,7 @@ class TestRequest:
         [request] = receiver.requests
         assert request.header("Content-Type") == "application/json"
         assert request.header("webhook-id") == "msg-7"
-        assert request.header("Host") == receiver.url.removeprefix("http://")
+        assert request.header("Host") == receiver.root.removeprefix("http://")
 
     async def test_basic_authentication(self, client: CallbackClient, receiver: Receiver) -> None:
         custom = [("Authorization", "Token replaced-by-the-authentication")]

@@ -23,9 +23,11 @@ class TestCallbackRefused:
     async def test_private_host_in_the_url(
         self, guarded_client: CallbackClient, receiver: Receiver, host: str
     ) -> None:
-        port = receiver.url.rsplit(":", 1)[1]
+        port = receiver.root.rsplit(":", 1)[1]
 
-        outcome = await deliver(guarded_client, target(f"http://{host}:{port}/hook"))
+        outcome = await deliver(
+            guarded_client, target(f"http://{host}:{port}{receiver.prefix}/hook")
+        )
 
         assert (outcome.result, outcome.status_code) == ("failed", None)
         assert outcome.error == f"callback refused: {LITERAL_REFUSED}"
@@ -35,9 +37,11 @@ class TestCallbackRefused:
         self, guarded_client: CallbackClient, receiver: Receiver, fake_dns: dict[str, list[str]]
     ) -> None:
         fake_dns["callback.example.test"] = ["127.0.0.1"]
-        port = receiver.url.rsplit(":", 1)[1]
+        port = receiver.root.rsplit(":", 1)[1]
 
-        outcome = await deliver(guarded_client, target(f"http://callback.example.test:{port}/"))
+        outcome = await deliver(
+            guarded_client, target(f"http://callback.example.test:{port}{receiver.prefix}/")
+        )
 
         assert (outcome.result, outcome.status_code) == ("failed", None)
         assert outcome.error == (
@@ -49,9 +53,11 @@ class TestCallbackRefused:
         self, guarded_client: CallbackClient, receiver: Receiver, fake_dns: dict[str, list[str]]
     ) -> None:
         fake_dns["mixed.example.test"] = ["8.8.8.8", "127.0.0.1"]
-        port = receiver.url.rsplit(":", 1)[1]
+        port = receiver.root.rsplit(":", 1)[1]
 
-        outcome = await deliver(guarded_client, target(f"http://mixed.example.test:{port}/"))
+        outcome = await deliver(
+            guarded_client, target(f"http://mixed.example.test:{port}{receiver.prefix}/")
+        )
 
         assert outcome.result == "failed"
         assert outcome.error is not None
@@ -65,8 +71,8 @@ class TestCallbackRefused:
         fake_dns: dict[str, list[str]],
     ) -> None:
         fake_dns["token.example.test"] = ["127.0.0.1"]
-        port = token_endpoint.url.rsplit(":", 1)[1]
-        auth = oauth2(f"http://token.example.test:{port}/token")
+        port = token_endpoint.root.rsplit(":", 1)[1]
+        auth = oauth2(f"http://token.example.test:{port}{token_endpoint.prefix}/token")
 
         outcome = await deliver(
             guarded_client, target("https://callback.example.com/", authentication=auth)
@@ -100,9 +106,11 @@ class TestCheckedAddressUsed:
         # The name exists only in the patched resolver, and it is looked up once: the connection
         # went to the address the guard saw, with no second lookup that could answer otherwise.
         fake_dns["allowed.example.test"] = ["127.0.0.1"]
-        port = receiver.url.rsplit(":", 1)[1]
+        port = receiver.root.rsplit(":", 1)[1]
 
-        outcome = await deliver(client, target(f"http://allowed.example.test:{port}/hook"))
+        outcome = await deliver(
+            client, target(f"http://allowed.example.test:{port}{receiver.prefix}/hook")
+        )
 
         assert outcome.result == "delivered"
         assert receiver.requests[0].header("Host") == f"allowed.example.test:{port}"
@@ -112,9 +120,9 @@ class TestCheckedAddressUsed:
         self, client: CallbackClient, receiver: Receiver, fake_dns: dict[str, list[str]]
     ) -> None:
         fake_dns["two.example.test"] = ["127.0.0.2", "127.0.0.1"]  # nothing listens on .2
-        port = receiver.url.rsplit(":", 1)[1]
+        port = receiver.root.rsplit(":", 1)[1]
 
-        outcome = await deliver(client, target(f"http://two.example.test:{port}/"))
+        outcome = await deliver(client, target(f"http://two.example.test:{port}{receiver.prefix}/"))
 
         assert outcome.result == "delivered"
 

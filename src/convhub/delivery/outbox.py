@@ -16,7 +16,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, tuple_, update
+from sqlalchemy import and_, case, func, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -70,15 +70,20 @@ def _lane_heads() -> Any:
     )
 
 
+def _lane_head() -> Any:
+    """SQL: the delivery is the first pending one of its lane."""
+    lane_position = tuple_(Delivery.conversation_id, Delivery.recipient_app_id, Delivery.seq)
+    return lane_position.in_(_lane_heads())
+
+
 def _due(now: datetime, *, held: bool = False) -> Any:
     """Due: pending, its time has come, no valid lease, the head of its lane (order per
     conversation and recipient), and its callback's breaker closed (or, for probes, not)."""
-    lane_position = tuple_(Delivery.conversation_id, Delivery.recipient_app_id, Delivery.seq)
     return and_(
         Delivery.state == "pending",
         Delivery.next_attempt_at <= now,
         or_(Delivery.lease_until.is_(None), Delivery.lease_until < now),
-        lane_position.in_(_lane_heads()),
+        _lane_head(),
         health.held() if held else ~health.held(),
     )
 
@@ -114,10 +119,19 @@ async def claim(
 
 
 async def next_due_at(session: AsyncSession) -> datetime | None:
-    """When the earliest pending delivery becomes due (for the worker's sleep): a delivery held
-    by a circuit breaker counts from the breaker's next probe."""
-    query = select(Delivery.next_attempt_at).where(Delivery.state == "pending", ~health.held())
-    due = (await session.execute(query.order_by(Delivery.next_attempt_at).limit(1))).scalar()
+    """When the earliest delivery becomes due (for the worker's sleep). Only the head of a lane
+    can be due, and not before its lease runs out: the later messages of a conversation whose
+    first is waiting for its retry, or in flight at another worker, are not due now (counting
+    them kept an idle worker polling without a pause). A delivery held by a circuit breaker
+    counts from the breaker's next probe."""
+    lane_position = tuple_(Delivery.conversation_id, Delivery.recipient_app_id, Delivery.seq)
+    leased = and_(
+        Delivery.lease_until.is_not(None), Delivery.lease_until > Delivery.next_attempt_at
+    )
+    query = select(
+        func.min(case((leased, Delivery.lease_until), else_=Delivery.next_attempt_at))
+    ).where(Delivery.state == "pending", lane_position.in_(_lane_heads()), ~health.held())
+    due = (await session.execute(query)).scalar()
     probes = select(func.min(CallbackHealth.next_probe_at)).where(CallbackHealth.state != "closed")
     probe = (await session.execute(probes)).scalar()
     return min((t for t in (due, probe) if t is not None), default=None)

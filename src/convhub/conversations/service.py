@@ -367,11 +367,14 @@ def _store(
     message: dict[str, Any],
     *,
     status: str | None = None,
+    recipients: list[Party] | None = None,
 ) -> Message:
     document = {k: message[k] for k in _MESSAGE_FIELDS if k in message}
     external = message["conversation"].get("messages", {}).get("message")
     if external:  # a bot's transcript of what it said outside the hub, for the agent
         document["_transcript"] = external
+    if recipients:
+        document["recipients"] = _recipients(recipients)
     stored = Message(
         id=str(uuid.uuid4()),
         tenant_id=ctx.tenant_id,
@@ -418,10 +421,19 @@ async def _route(
         agent_available=available,
         on_unavailable=chat.get("onAgentUnavailability", "off_hours"),
     )
-    # The status its deliveries give it, set before the insert: no UPDATE after it.
+    if opened.one_shot:
+        decision.complete = True
+    # The conversation's changes, and the message's recipients and the status its deliveries
+    # give it, before the flush that inserts the message: one UPDATE of the conversation and no
+    # UPDATE of the message after its INSERT.
+    _apply(ctx, conversation, decision, timeout=chat.get("timeout", 240))
     status = "retained" if decision.retained else "skipped"
     stored = _store(
-        ctx, conversation, message, status="retryInProgress" if decision.recipients else status
+        ctx,
+        conversation,
+        message,
+        status="retryInProgress" if decision.recipients else status,
+        recipients=decision.recipients,
     )
     await ctx.session.flush()
     await attachments.mark_used(ctx.session, message=message, message_id=stored.id)
@@ -435,9 +447,6 @@ async def _route(
     )
     if not decision.recipients and not decision.retained:
         await redact_when_done(ctx.session, stored)
-    if opened.one_shot:
-        decision.complete = True
-    _apply(ctx, conversation, decision, timeout=chat.get("timeout", 240))
     if decision.system_text:
         await _system_message(ctx, opened, decision.system_text)
     return stored
@@ -465,11 +474,8 @@ async def _deliver(
     metadata: dict[str, Any] | None,
     with_transcript: bool,
 ) -> None:
-    if recipients:
-        message.document = {
-            **message.document,
-            "recipients": {"recipient": [party.as_client() for party in recipients]},
-        }
+    if recipients and message.document.get("recipients") != _recipients(recipients):
+        message.document = {**message.document, "recipients": _recipients(recipients)}
     history = None
     if with_transcript:
         earlier = [
@@ -499,6 +505,10 @@ async def _deliver(
         )
 
 
+def _recipients(parties: list[Party]) -> dict[str, Any]:
+    return {"recipient": [party.as_client() for party in parties]}
+
+
 async def _system_message(ctx: SendContext, opened: Open, key: str) -> None:
     """A text from the hub to the customer (DECISIONS §7: off hours, retained)."""
     conversation, customer = opened.conversation, opened.workflow.customer
@@ -509,13 +519,20 @@ async def _system_message(ctx: SendContext, opened: Open, key: str) -> None:
         "sender": system_messages.SYSTEM_SENDER,
         "conversation": {"id": conversation.id},
     }
-    stored = _store(ctx, conversation, message, status="retryInProgress" if customer else None)
+    recipients = [customer] if customer else []
+    stored = _store(
+        ctx,
+        conversation,
+        message,
+        status="retryInProgress" if customer else None,
+        recipients=recipients,
+    )
     await ctx.session.flush()
     await _deliver(
         ctx,
         conversation,
         stored,
-        [customer] if customer else [],
+        recipients,
         metadata=None,
         with_transcript=False,
     )

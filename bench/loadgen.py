@@ -137,12 +137,22 @@ async def _run(plan: Plan, worker: int) -> Result:
         nonlocal live
         port = plan.ports[(worker + i) % len(plan.ports)]
         conn = idle.pop() if idle else None
+        reused = conn is not None
         try:
             if conn is None:
                 live += 1
                 conn = await _connect(plan.host, port)
             data = _request_bytes(plan, port, plan.body(worker, i))
-            status, retry_after = await asyncio.wait_for(conn.request(data), plan.timeout)
+            try:
+                status, retry_after = await asyncio.wait_for(conn.request(data), plan.timeout)
+            except (ConnectionResetError, asyncio.IncompleteReadError):
+                if not reused:
+                    raise
+                # A kept-alive connection the server closed while it sat idle (uvicorn closes
+                # them after 5 s): as any HTTP client does, send again on a new connection.
+                conn.close()
+                conn = await _connect(plan.host, port)
+                status, retry_after = await asyncio.wait_for(conn.request(data), plan.timeout)
         except TimeoutError:
             if scheduled >= counted_from:
                 result.timeouts += 1

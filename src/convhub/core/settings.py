@@ -97,7 +97,7 @@ class Settings(BaseSettings):
     # Admission control (core/admission.py): requests in flight per process beyond which the
     # excess is shed with 503-100 and Retry-After (0: no limit). 64 keeps a saturated process's
     # answers well under a second on two cores while the database pool stays busy.
-    max_in_flight: int = Field(default=64, ge=0)
+    max_in_flight: int = Field(default=32, ge=0)
     busy_retry_after_seconds: int = Field(default=1, ge=1, le=3600)
 
     log_level: str = "INFO"

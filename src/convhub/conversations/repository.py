@@ -13,13 +13,12 @@ from convhub.models import ConfigObject, Conversation, Message, Tenant
 
 
 async def conversation(
-    session: AsyncSession, *, tenant_id: str, conversation_id: str, lock: bool = False
+    session: AsyncSession, *, tenant_id: str, conversation_id: str
 ) -> Conversation | None:
+    """The conversation, unlocked (to read it; :func:`conversation_to_write` to write to it)."""
     query = select(Conversation).where(
         Conversation.id == conversation_id, Conversation.tenant_id == tenant_id
     )
-    if lock:
-        query = query.with_for_update()
     return (await session.execute(query)).scalar_one_or_none()
 
 

@@ -407,17 +407,19 @@ async def _route(
     )
     restrictions.check_message(opened.channel, message, where=where, language=conversation.language)
     chat = opened.account["chatConfigurations"]
-    sender_type, message_type = message["sender"]["type"], message["type"]["value"]
-    facts = {"state": conversation.state, "sender_type": sender_type, "message_type": message_type}
+    state, sender_type = conversation.state, message["sender"]["type"]
+    message_type = message["type"]["value"]
     # Only an escalation (or a customer of an agent-only workflow) asks whether agents are there.
     available = not engine.needs_availability(
-        workflow=workflow, **facts
+        state=state, workflow=workflow, sender_type=sender_type, message_type=message_type
     ) or await availability.is_available(
         ctx.session, tenant_id=ctx.tenant_id, entry_point_id=conversation.entry_point_id
     )
     decision = engine.route(
+        state=state,
         workflow=workflow,
-        **facts,
+        sender_type=sender_type,
+        message_type=message_type,
         agent_available=available,
         on_unavailable=chat.get("onAgentUnavailability", "off_hours"),
     )
@@ -427,14 +429,11 @@ async def _route(
     # give it, before the flush that inserts the message: one UPDATE of the conversation and no
     # UPDATE of the message after its INSERT.
     _apply(ctx, conversation, decision, timeout=chat.get("timeout", 240))
-    status = "retained" if decision.retained else "skipped"
-    stored = _store(
-        ctx,
-        conversation,
-        message,
-        status="retryInProgress" if decision.recipients else status,
-        recipients=decision.recipients,
-    )
+    if decision.recipients:
+        status = "retryInProgress"
+    else:
+        status = "retained" if decision.retained else "skipped"
+    stored = _store(ctx, conversation, message, status=status, recipients=decision.recipients)
     await ctx.session.flush()
     await attachments.mark_used(ctx.session, message=message, message_id=stored.id)
     await _deliver(

@@ -124,13 +124,10 @@ async def next_due_at(session: AsyncSession) -> datetime | None:
     first is waiting for its retry, or in flight at another worker, are not due now (counting
     them kept an idle worker polling without a pause). A delivery held by a circuit breaker
     counts from the breaker's next probe."""
-    lane_position = tuple_(Delivery.conversation_id, Delivery.recipient_app_id, Delivery.seq)
-    leased = and_(
-        Delivery.lease_until.is_not(None), Delivery.lease_until > Delivery.next_attempt_at
-    )
+    leased = Delivery.lease_until > Delivery.next_attempt_at  # NULL (no lease) is not true
     query = select(
         func.min(case((leased, Delivery.lease_until), else_=Delivery.next_attempt_at))
-    ).where(Delivery.state == "pending", lane_position.in_(_lane_heads()), ~health.held())
+    ).where(Delivery.state == "pending", _lane_head(), ~health.held())
     due = (await session.execute(query)).scalar()
     probes = select(func.min(CallbackHealth.next_probe_at)).where(CallbackHealth.state != "closed")
     probe = (await session.execute(probes)).scalar()

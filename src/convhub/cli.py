@@ -20,6 +20,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 import uvicorn
+import uvloop
 from pydantic import ValidationError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
@@ -257,7 +258,9 @@ def worker(
     processes on PostgreSQL. Stops cleanly on SIGINT/SIGTERM."""
     settings = _migrated()
     typer.echo(f"database {_masked(settings.database_url)}: up to date")
-    asyncio.run(_run_worker(settings, probes=(host, port) if port is not None else None))
+    # uvloop, as uvicorn uses for `convhub serve`: the worker is a loop of sockets and callbacks.
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        runner.run(_run_worker(settings, probes=(host, port) if port is not None else None))
 
 
 async def _run_worker(settings: Settings, *, probes: tuple[str, int] | None = None) -> None:

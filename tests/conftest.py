@@ -26,14 +26,16 @@ ClientFactory = Callable[..., Awaitable[httpx.AsyncClient]]
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """The PostgreSQL pass deselects the ``database_free`` tests: they use no database under
-    test (a SQLite file of their own, or none), so they would only run the same a second time."""
-    if not os.environ.get("CONVHUB_TEST_DATABASE_URL"):
-        return
-    free = [item for item in items if item.get_closest_marker("database_free")]
-    if free:
-        config.hook.pytest_deselected(items=free)
-        items[:] = [item for item in items if not item.get_closest_marker("database_free")]
+    """Each pass deselects what is not its own: the PostgreSQL pass the ``database_free`` tests
+    (they use no database under test, a SQLite file of their own or none, so they would only
+    run the same a second time), the SQLite pass the ``postgresql_only`` ones (what PostgreSQL
+    alone has: LISTEN/NOTIFY)."""
+    on_postgresql = os.environ.get("CONVHUB_TEST_DATABASE_URL", "").startswith("postgresql")
+    marker = "database_free" if on_postgresql else "postgresql_only"
+    other = [item for item in items if item.get_closest_marker(marker)]
+    if other:
+        config.hook.pytest_deselected(items=other)
+        items[:] = [item for item in items if not item.get_closest_marker(marker)]
 
 
 @pytest.fixture(scope="session")

@@ -83,12 +83,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     rate_limits.install(app)
     openapi.install(app)
     app.add_middleware(RequestObserver)
+    # First: the router tries routes in order, and sending messages is nearly all the traffic.
+    app.include_router(conversations_router, prefix=API_BASE)
     app.include_router(health.router)
     app.include_router(metrics.router)
     app.include_router(identity_router)
     for router in CONFIG_ROUTERS:
         app.include_router(router, prefix=API_BASE)
-    app.include_router(conversations_router, prefix=API_BASE)
     app.include_router(assets_router, prefix=API_BASE)
     app.include_router(operations_router)  # /convhub/v1: our own, outside eGain's paths
     return app

@@ -27,7 +27,8 @@ Manager = Annotated[Caller, Depends(require(perms.INTERACTION_MANAGE))]
 Reader = Annotated[Caller, Depends(require(perms.INTERACTION_MANAGE, perms.INTERACTION_READ))]
 
 
-def request_links(request: Request, runtime: RuntimeDep) -> AssetLinks:
+# async: FastAPI runs a plain ``def`` dependency in its thread pool, a thread hop per request.
+async def request_links(request: Request, runtime: RuntimeDep) -> AssetLinks:
     return links_for(runtime.settings, request_base=str(request.base_url))
 
 

@@ -9,6 +9,7 @@ URLs never share a key, so neither can be forged from the other.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 from dataclasses import dataclass
@@ -26,7 +27,13 @@ Purpose = Literal["upload", "download"]
 
 
 def url_key(settings: Settings) -> bytes:
-    secret = settings.token_signing_key.get_secret_value().encode()
+    return _derive(settings.token_signing_key.get_secret_value())
+
+
+@functools.lru_cache(maxsize=8)
+def _derive(signing_key: str) -> bytes:
+    # Derived once per key, not per request: HKDF is the costliest step of building the links.
+    secret = signing_key.encode()
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"convhub asset URLs").derive(
         secret
     )

@@ -19,7 +19,6 @@ from convhub.core.pagination import Page, read_page
 from convhub.core.security import permissions as perms
 from convhub.core.security.tokens import Caller
 from convhub.delivery.redaction import redacted
-from convhub.delivery.signal import notify_other_processes
 from convhub.observability.metrics import MESSAGES_ACCEPTED
 from convhub.observability.requests import note
 
@@ -60,8 +59,8 @@ async def send_message(
     request = body.model_dump(mode="json", exclude_none=True)
     async with runtime.db.session() as session:
         ctx = service.SendContext(session, caller.tenant_id, runtime, utcnow(), links)
+        # Workers of other processes learn of the deliveries from the INSERT's trigger (0008).
         accepted = await service.send(ctx, request)
-        await notify_other_processes(session)
     runtime.wakeup.set()
     _observe(http, request["messages"]["message"], accepted)
     return JSONResponse({"messages": {"message": accepted}}, status_code=202)

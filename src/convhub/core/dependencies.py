@@ -17,14 +17,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from convhub.core.errors import Forbidden, Unauthorized, UnknownQueryParameter
 from convhub.core.runtime import Runtime
 from convhub.core.security import permissions as perms
-from convhub.core.security.tokens import Caller, InvalidTokenError, is_local, verify_local
+from convhub.core.security.tokens import Caller, InvalidTokenError
 
 # How long a process trusts that an API client is not revoked (or an external tenant exists)
 # before asking the database again: revocation takes effect within this many seconds everywhere.
 _CALLER_CACHE_SECONDS = 5.0
 
 
-def get_runtime(request: Request) -> Runtime:
+# Every dependency here is ``async def``: FastAPI runs a plain ``def`` one in its thread pool,
+# a thread hop per request.
+async def get_runtime(request: Request) -> Runtime:
+    return runtime_of(request)
+
+
+def runtime_of(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
 
@@ -70,7 +76,16 @@ async def _active_tenant(
 
 
 async def get_caller(request: Request, runtime: RuntimeDep) -> Caller:
-    """The authenticated caller, or 401-104."""
+    """The authenticated caller, or 401-104; resolved once per request (the rate-limit check
+    and the operation's permission check both ask)."""
+    caller: Caller | None = getattr(request.state, "caller", None)
+    if caller is None:
+        caller = await _authenticate(request, runtime)
+        request.state.caller = caller
+    return caller
+
+
+async def _authenticate(request: Request, runtime: Runtime) -> Caller:
     from convhub.identity import repository, service
 
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
@@ -78,16 +93,16 @@ async def get_caller(request: Request, runtime: RuntimeDep) -> Caller:
         raise Unauthorized()
     token = token.strip()
     try:
-        if is_local(token):
-            caller = verify_local(token, settings=runtime.settings)
+        caller = runtime.tokens.caller(token)
+        if caller is not None:
+            client_id = caller.client_id
 
             async def client_tenant(session: AsyncSession) -> str | None:
-                client = await service.active_client(session, caller.client_id)
+                client = await service.active_client(session, client_id)
                 return client.tenant_id if client else None
 
-            if (
-                await _active_tenant(runtime, "client:" + caller.client_id, client_tenant)
-                != caller.tenant_id
+            if await _active_tenant(runtime, "client:" + client_id, client_tenant) != (
+                caller.tenant_id
             ):
                 raise Unauthorized()
             return caller

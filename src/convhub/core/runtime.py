@@ -13,7 +13,7 @@ from convhub.assets.storage import AssetStore, build_store
 from convhub.configuration.cache import ConfigCache
 from convhub.core.database import Database
 from convhub.core.security.crypto import SecretBox
-from convhub.core.security.tokens import ExternalVerifier
+from convhub.core.security.tokens import ExternalVerifier, VerifiedTokens
 from convhub.core.settings import Settings
 from convhub.delivery.signal import Wakeup
 
@@ -29,6 +29,11 @@ class Runtime:
     wakeup: Wakeup = field(default_factory=Wakeup)
     # What the accept path read of each tenant's configuration, per configuration version.
     config: ConfigCache = field(default_factory=ConfigCache)
+    # Our own tokens verified by this process, until each expires (core/dependencies.py).
+    tokens: VerifiedTokens = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.tokens = VerifiedTokens(self.settings)
 
     @classmethod
     def build(cls, settings: Settings) -> Runtime:

@@ -1,9 +1,11 @@
 """Waking the delivery worker when there is new work, without polling delay.
 
 In one process an asyncio event is enough (SQLite, or PostgreSQL with the worker inside
-`convhub serve`). Across processes on PostgreSQL, the transaction that writes deliveries also
-runs ``pg_notify``: PostgreSQL delivers the notification at commit, and a worker listening on
-the channel wakes up (see worker.py).
+`convhub serve`). Across processes on PostgreSQL, a statement trigger on ``deliveries``
+(migration 0008) runs ``pg_notify`` within every INSERT of deliveries: PostgreSQL delivers the
+notification at commit, and a worker listening on the channel wakes up (see worker.py). A
+transaction that makes deliveries due again without inserting any (a redelivery) notifies
+explicitly with :func:`notify_other_processes`.
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from limits.aio.strategies import FixedWindowRateLimiter
 
-from convhub.core.dependencies import get_caller, get_runtime
+from convhub.core.dependencies import get_caller, runtime_of
 from convhub.core.error_handlers import render
 from convhub.core.errors import ApiError, Unauthorized
 from convhub.core.runtime import Runtime
@@ -81,7 +81,7 @@ def rate_limit(api_base: str) -> Callable[[Request], Coroutine[Any, Any, None]]:
             return
         # The operation's path template below the API base (included routers keep their own).
         template = getattr(request.scope.get("route"), "path_format", "").removeprefix(api_base)
-        runtime = get_runtime(request)
+        runtime = runtime_of(request)
         try:
             caller = await get_caller(request, runtime)
         except Unauthorized:

@@ -4,6 +4,7 @@ verified against its JWKS (DECISIONS §1)."""
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -54,6 +55,11 @@ def issue(
 
 
 def verify_local(token: str, *, settings: Settings) -> Caller:
+    return _verify_local(token, settings=settings)[0]
+
+
+def _verify_local(token: str, *, settings: Settings) -> tuple[Caller, float]:
+    """The caller and the token's expiry (Unix seconds)."""
     try:
         claims = jwt.decode(
             token,
@@ -64,11 +70,42 @@ def verify_local(token: str, *, settings: Settings) -> Caller:
         )
     except jwt.PyJWTError as exc:
         raise InvalidTokenError(str(exc)) from exc
-    return Caller(
+    caller = Caller(
         client_id=str(claims["sub"]),
         tenant_id=str(claims["tid"]),
         permissions=frozenset(_as_list(claims.get("perm"))),
     )
+    return caller, float(claims["exp"])
+
+
+class VerifiedTokens:
+    """Our own tokens this process has verified, each kept until it expires.
+
+    A client sends the same token with every request for its lifetime; decoding and checking it
+    (PyJWT checks each character of each segment in Python) cost more than the rest of the
+    authentication. Only a token that passed :func:`verify_local` is kept, with its ``exp``:
+    an expired one is verified again, and so refused. Revocation is checked per request apart
+    from this (core/dependencies.py)."""
+
+    _MAX = 10_000
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._entries: dict[str, tuple[float, Caller]] = {}
+
+    def caller(self, token: str) -> Caller | None:
+        """The caller of a valid token of ours; None for a token of another issuer's kind.
+        Raises :class:`InvalidTokenError` for one of ours that does not verify."""
+        entry = self._entries.get(token)
+        if entry is not None and time.time() < entry[0]:
+            return entry[1]
+        if not is_local(token):
+            return None
+        caller, expires = _verify_local(token, settings=self._settings)
+        if len(self._entries) >= self._MAX:
+            self._entries.clear()
+        self._entries[token] = (expires, caller)
+        return caller
 
 
 def is_local(token: str) -> bool:

@@ -7,7 +7,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import Depends, FastAPI
+from fastapi import FastAPI
 
 from convhub import __version__
 from convhub.accounts.router import router as accounts_router
@@ -21,6 +21,7 @@ from convhub.core import error_handlers, logging, openapi
 from convhub.core.admission import AdmissionControl
 from convhub.core.runtime import Runtime
 from convhub.core.settings import Settings, get_settings
+from convhub.core.urls import API_BASE
 from convhub.delivery.worker import DeliveryWorker
 from convhub.identity.router import router as identity_router
 from convhub.observability import health, metrics
@@ -29,8 +30,6 @@ from convhub.operations.router import router as operations_router
 from convhub.orchestrations.router import router as orchestrations_router
 from convhub.participants.router import router as participants_router
 from convhub.ratelimits import guard as rate_limits
-
-API_BASE = "/conversation/conversationmgr/v3"
 
 CONFIG_ROUTERS = (
     authentications_router,
@@ -70,8 +69,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description="A self-hostable conversation hub speaking eGain's Conversation Manager API.",
         lifespan=lifespan,
-        # Every operation: rate limits (DECISIONS §10); it also notes the tenant for the log.
-        dependencies=[Depends(rate_limits.rate_limit(API_BASE))],
     )
     # Outermost, so that a shed request costs no parsing, routing or database work.
     app.add_middleware(

@@ -165,7 +165,7 @@ class _AnnouncingServer(uvicorn.Server):
 
 
 def _announce(root: str) -> None:
-    from convhub.app import API_BASE
+    from convhub.core.urls import API_BASE
 
     typer.echo(f"convhub {__version__} is serving at {root}")
     typer.echo(f"  API docs:      {root}/docs")

@@ -54,9 +54,14 @@ async def resolve(
     return {**message, "attachments": {**message["attachments"], "attachment": resolved}}
 
 
-async def mark_used(session: AsyncSession, *, message: dict[str, Any], message_id: str) -> None:
+def uploaded_ids(message: dict[str, Any]) -> list[str]:
+    """The ids of ``message``'s uploaded attachments (those without a URL)."""
     attachments = message.get("attachments", {}).get("attachment", [])
-    ids = [a["id"] for a in attachments if _uploaded(a)]
+    return [a["id"] for a in attachments if _uploaded(a)]
+
+
+async def mark_used(session: AsyncSession, *, message: dict[str, Any], message_id: str) -> None:
+    ids = uploaded_ids(message)
     if ids:
         await repository.mark_used(session, ids=ids, message_id=message_id)
 

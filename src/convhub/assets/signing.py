@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from convhub.assets.errors import InvalidSignature
 from convhub.core.settings import Settings
+from convhub.core.urls import API_BASE
 
 Purpose = Literal["upload", "download"]
 
@@ -94,7 +95,5 @@ class AssetLinks:
 
 
 def links_for(settings: Settings, *, request_base: str) -> AssetLinks:
-    from convhub.app import API_BASE  # the app imports this package's router
-
     origin = (settings.public_url or request_base).rstrip("/")
     return AssetLinks(key=url_key(settings), base=origin + API_BASE, settings=settings)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from convhub.configuration import repository as config
@@ -26,14 +26,22 @@ async def conversation_to_write(
     session: AsyncSession, *, tenant_id: str, conversation_id: str
 ) -> tuple[Conversation, int] | None:
     """The conversation, locked, with its tenant's configuration version (configuration/cache)."""
-    query = (
-        select(Conversation, Tenant.config_version)
-        .join(Tenant, Tenant.id == Conversation.tenant_id)
-        .where(Conversation.id == conversation_id, Conversation.tenant_id == tenant_id)
-        .with_for_update(of=Conversation)
-    )
-    row = (await session.execute(query)).one_or_none()
+    parameters = {"conversation_id": conversation_id, "tenant_id": tenant_id}
+    row = (await session.execute(_TO_WRITE, parameters)).one_or_none()
     return None if row is None else (row[0], row[1])
+
+
+# Built once: every sendMessage runs it, and building a statement (and its cache key) costs more
+# than running a cached one.
+_TO_WRITE = (
+    select(Conversation, Tenant.config_version)
+    .join(Tenant, Tenant.id == Conversation.tenant_id)
+    .where(
+        Conversation.id == bindparam("conversation_id"),
+        Conversation.tenant_id == bindparam("tenant_id"),
+    )
+    .with_for_update(of=Conversation)
+)
 
 
 async def message_by_external_id(

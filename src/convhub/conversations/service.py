@@ -12,12 +12,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from convhub.assets import attachments
 from convhub.assets.signing import AssetLinks
 from convhub.configuration import repository as config
-from convhub.conversations import repository, resends
+from convhub.conversations import repository, resends, writes
 from convhub.conversations.callbacks import callback_body, transcript
 from convhub.conversations.message_types import CONVERSATION_LESS, may_send
 from convhub.core.errors import (
@@ -32,7 +33,7 @@ from convhub.core.runtime import Runtime
 from convhub.core.schemas import format_timestamp
 from convhub.delivery import outbox
 from convhub.delivery.redaction import redact_when_done
-from convhub.models import Conversation, Message
+from convhub.models import Conversation, Delivery, Message
 from convhub.routing import availability, engine, restrictions, system_messages
 from convhub.routing import workflow as workflows
 from convhub.routing.workflow import Party, Workflow
@@ -388,7 +389,6 @@ def _store(
         created=ctx.now,
     )
     conversation.next_seq += 1
-    ctx.session.add(stored)
     return stored
 
 
@@ -434,6 +434,15 @@ async def _route(
     else:
         status = "retained" if decision.retained else "skipped"
     stored = _store(ctx, conversation, message, status=status, recipients=decision.recipients)
+    if _plain(conversation, message, decision):
+        deliveries = _deliveries(
+            ctx, conversation, stored, decision.recipients, metadata=metadata, history=None
+        )
+        await writes.write(
+            ctx.session, conversation=conversation, message=stored, deliveries=deliveries
+        )
+        return stored
+    ctx.session.add(stored)
     await ctx.session.flush()
     await attachments.mark_used(ctx.session, message=message, message_id=stored.id)
     await _deliver(
@@ -449,6 +458,20 @@ async def _route(
     if decision.system_text:
         await _system_message(ctx, opened, decision.system_text)
     return stored
+
+
+def _plain(conversation: Conversation, message: dict[str, Any], decision: engine.Route) -> bool:
+    """Nearly every message: nothing but the conversation's changes, the message and its
+    deliveries to write (writes.write: one statement on PostgreSQL). Not: a transcript (it
+    reads the messages so far), uploaded attachments (marked used), a message with nobody to
+    deliver to (redacted at once if asked), a system message after it."""
+    return (
+        inspect(conversation).persistent
+        and not decision.with_transcript
+        and not decision.system_text
+        and bool(decision.recipients or decision.retained)
+        and not attachments.uploaded_ids(message)
+    )
 
 
 def _apply(
@@ -485,23 +508,40 @@ async def _deliver(
         history = transcript(
             earlier, message.document.get("_transcript", []), sign=ctx.sign if ctx.links else None
         )
-    for party in recipients:
-        body = callback_body(
-            conversation=conversation,
-            message=message,
-            metadata=metadata,
-            history=history,
-            sign=ctx.sign if ctx.links else None,
-        )
-        outbox.enqueue(
-            ctx.session,
+    deliveries = _deliveries(
+        ctx, conversation, message, recipients, metadata=metadata, history=history
+    )
+    ctx.session.add_all(deliveries)
+
+
+def _deliveries(
+    ctx: SendContext,
+    conversation: Conversation,
+    message: Message,
+    recipients: list[Party],
+    *,
+    metadata: dict[str, Any] | None,
+    history: dict[str, Any] | None,
+) -> list[Delivery]:
+    """The outbox rows of ``message``, one per recipient (not yet in the session)."""
+    window = timedelta(seconds=ctx.runtime.settings.retry_window_seconds)
+    return [
+        outbox.new_delivery(
             conversation=conversation,
             message=message,
             recipient=party,
-            body=body,
+            body=callback_body(
+                conversation=conversation,
+                message=message,
+                metadata=metadata,
+                history=history,
+                sign=ctx.sign if ctx.links else None,
+            ),
             now=ctx.now,
-            window=timedelta(seconds=ctx.runtime.settings.retry_window_seconds),
+            window=window,
         )
+        for party in recipients
+    ]
 
 
 def _recipients(parties: list[Party]) -> dict[str, Any]:
@@ -526,6 +566,7 @@ async def _system_message(ctx: SendContext, opened: Open, key: str) -> None:
         status="retryInProgress" if customer else None,
         recipients=recipients,
     )
+    ctx.session.add(stored)
     await ctx.session.flush()
     await _deliver(
         ctx,

@@ -18,6 +18,7 @@ from convhub.core.errors import Forbidden, Unauthorized, UnknownQueryParameter
 from convhub.core.runtime import Runtime
 from convhub.core.security import permissions as perms
 from convhub.core.security.tokens import Caller, InvalidTokenError
+from convhub.ratelimits import guard as rate_limits
 
 # How long a process trusts that an API client is not revoked (or an external tenant exists)
 # before asking the database again: revocation takes effect within this many seconds everywhere.
@@ -125,10 +126,12 @@ async def _authenticate(request: Request, runtime: Runtime) -> Caller:
 CallerDep = Annotated[Caller, Depends(get_caller)]
 
 
-def require(*permissions: str) -> Callable[[Caller], Coroutine[Any, Any, Caller]]:
+def require(*permissions: str) -> Callable[[Request, Caller], Coroutine[Any, Any, Caller]]:
     """A dependency: the caller must hold one of ``permissions`` (x-egain-app-permissions)."""
 
-    async def check(caller: CallerDep) -> Caller:
+    async def check(request: Request, caller: CallerDep) -> Caller:
+        # Every operation: rate limits first (DECISIONS §10); it also notes the tenant for the log.
+        await rate_limits.count(request, runtime_of(request), caller)
         if caller.permissions.isdisjoint(permissions):
             raise Forbidden()
         return caller

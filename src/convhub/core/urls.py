@@ -16,6 +16,9 @@ from urllib.parse import urlsplit
 
 from convhub.core.errors import InvalidValue
 
+# Where eGain's Conversation Manager API v3 lives: every contract operation is below it.
+API_BASE = "/conversation/conversationmgr/v3"
+
 _SCHEMES = frozenset({"http", "https"})
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 

@@ -38,6 +38,28 @@ def enqueue(
     now: datetime,
     window: timedelta = RETRY_WINDOW,
 ) -> Delivery:
+    delivery = new_delivery(
+        conversation=conversation,
+        message=message,
+        recipient=recipient,
+        body=body,
+        now=now,
+        window=window,
+    )
+    session.add(delivery)
+    return delivery
+
+
+def new_delivery(
+    *,
+    conversation: Conversation,
+    message: Message,
+    recipient: Party,
+    body: dict[str, Any],
+    now: datetime,
+    window: timedelta = RETRY_WINDOW,
+) -> Delivery:
+    """The delivery of ``message`` to ``recipient``, not yet added to a session."""
     delivery = Delivery(
         id=str(uuid.uuid4()),
         tenant_id=conversation.tenant_id,
@@ -53,7 +75,6 @@ def enqueue(
         deadline=now + window,
         created=now,
     )
-    session.add(delivery)
     message.status = "retryInProgress"
     return delivery
 

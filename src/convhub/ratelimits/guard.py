@@ -1,4 +1,4 @@
-"""The rate-limit check every API operation passes (an application-wide dependency).
+"""The rate-limit check every API operation passes (in its permission check).
 
 With ``CONVHUB_RATE_PLAN`` set, an authenticated request counts against its API client's window
 for the operation group (the SLA's rate) and its monthly quota (the SLA's quota); a request over
@@ -7,7 +7,7 @@ either is refused with 429, ``Retry-After`` (seconds until the window ends) and 
 pattern, as 404-101/409-100/500-100 go). A request refused by its rate does not use its quota.
 Requests without a valid token are left to the operation (401): they identify no client.
 
-The dependency also notes the caller's tenant and client on ``request.state`` for the request
+:func:`count` also notes the caller's tenant and client on ``request.state`` for the request
 log, with or without a plan.
 """
 
@@ -15,18 +15,16 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Coroutine
-from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from limits.aio.strategies import FixedWindowRateLimiter
 
-from convhub.core.dependencies import get_caller, runtime_of
 from convhub.core.error_handlers import render
-from convhub.core.errors import ApiError, Unauthorized
+from convhub.core.errors import ApiError
 from convhub.core.runtime import Runtime
 from convhub.core.security.tokens import Caller
+from convhub.core.urls import API_BASE
 from convhub.ratelimits import plans
 from convhub.ratelimits.storage import DatabaseStorage
 
@@ -73,25 +71,18 @@ def _limiter(runtime: Runtime) -> Limiter | None:
     return limiter
 
 
-def rate_limit(api_base: str) -> Callable[[Request], Coroutine[Any, Any, None]]:
-    """The dependency for the operations under ``api_base``."""
-
-    async def check(request: Request) -> None:
-        if not request.url.path.startswith(api_base + "/"):
-            return
-        # The operation's path template below the API base (included routers keep their own).
-        template = getattr(request.scope.get("route"), "path_format", "").removeprefix(api_base)
-        runtime = runtime_of(request)
-        try:
-            caller = await get_caller(request, runtime)
-        except Unauthorized:
-            return
-        request.state.tenant_id, request.state.client_id = caller.tenant_id, caller.client_id
-        limiter = _limiter(runtime)
-        if limiter is not None:
-            await limiter.hit(caller, method=request.method, path=template)
-
-    return check
+async def count(request: Request, runtime: Runtime, caller: Caller) -> None:
+    """Note the caller for the request log and, with a plan, count the request against its
+    limits or raise :class:`RateLimited`. Called by every operation's permission check
+    (core/dependencies.require), before it: a request over its limit is refused with 429
+    whatever its permissions, as an application-wide dependency would."""
+    request.state.tenant_id, request.state.client_id = caller.tenant_id, caller.client_id
+    limiter = _limiter(runtime)
+    if limiter is None or not request.url.path.startswith(API_BASE + "/"):
+        return
+    # The operation's path template below the API base (included routers keep their own).
+    template = getattr(request.scope.get("route"), "path_format", "").removeprefix(API_BASE)
+    await limiter.hit(caller, method=request.method, path=template)
 
 
 async def _rate_limited(request: Request, exc: Exception) -> JSONResponse:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -16,6 +17,7 @@ from datetime import UTC, datetime
 from sqlalchemy import DateTime, event
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -24,6 +26,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
+from sqlalchemy.util import await_only
 
 # PostgreSQL: seconds to open a connection, to run one statement of a request or of the worker,
 # and to wait for a pooled connection. Far above what a healthy server needs, they bound how long
@@ -31,6 +34,10 @@ from sqlalchemy.types import TypeDecorator
 _CONNECT_TIMEOUT = 5.0
 _STATEMENT_TIMEOUT = 30.0
 _POOL_TIMEOUT = 10.0
+
+# A pooled PostgreSQL connection unused for longer than this is checked (one round trip) before a
+# request or the worker gets it; one used more recently is taken as it is (see _ping_when_idle).
+_PING_AFTER_IDLE = 5.0
 
 # Execution option read by the SQLite "begin" hook: which kind of transaction to open.
 _BEGIN_MODE = "convhub_sqlite_begin"
@@ -103,18 +110,45 @@ def create_engine(
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
         return engine
-    return create_async_engine(
+    engine = create_async_engine(
         url,
         pool_size=pool_size,
         max_overflow=pool_size,
-        # A connection the server dropped (a restart) is found out before a request uses it.
-        pool_pre_ping=True,
         # A request waits this long at most for a free pooled connection, then answers 500.
         pool_timeout=_POOL_TIMEOUT,
         # While the server is away, requests fail fast instead of hanging: asyncpg's own
         # connect timeout is a minute, and a statement has none.
         connect_args={"timeout": _CONNECT_TIMEOUT, "command_timeout": statement_timeout},
     )
+    event.listen(engine.sync_engine.pool, "checkin", _idle_from)
+    event.listen(engine.sync_engine.pool, "checkout", _ping_when_idle)
+    return engine
+
+
+def _idle_from(_dbapi_connection: DBAPIConnection | None, record: ConnectionPoolEntry) -> None:
+    record.info["idle_since"] = time.monotonic()
+
+
+def _ping_when_idle(
+    _dbapi_connection: DBAPIConnection, record: ConnectionPoolEntry, _proxy: object
+) -> None:
+    """Check a connection that sat unused in the pool before it is handed out: the server may
+    have dropped it meanwhile (a restart, an idle timeout). A failed check makes the pool
+    discard it and take another.
+
+    Not ``pool_pre_ping``: that checks every checkout, and with asyncpg in three round trips
+    (BEGIN, ``;``, ROLLBACK), a fifth of the service's CPU per request. A connection in use
+    moments ago needs no check; should the server have gone away since, the request's first
+    statement fails (a 5xx, never a hang), and SQLAlchemy, seeing a disconnect, discards every
+    connection of the pool at once (tests/faults/test_postgres_restart.py)."""
+    since = record.info.get("idle_since")
+    driver = record.driver_connection
+    if since is None or driver is None or time.monotonic() - since < _PING_AFTER_IDLE:
+        return
+    try:
+        await_only(driver.execute("SELECT 1"))
+    except Exception as exc:
+        raise DisconnectionError("the server dropped an idle connection") from exc
 
 
 class Database:

@@ -18,6 +18,7 @@ from convhub.core.database import utcnow
 from convhub.core.dependencies import NoQuery, RuntimeDep, require
 from convhub.core.errors import UnknownQueryParameter
 from convhub.core.openapi import responses_for
+from convhub.core.runtime import Runtime
 from convhub.core.security import permissions as perms
 from convhub.core.security.tokens import Caller
 
@@ -29,7 +30,18 @@ Reader = Annotated[Caller, Depends(require(perms.INTERACTION_MANAGE, perms.INTER
 
 # async: FastAPI runs a plain ``def`` dependency in its thread pool, a thread hop per request.
 async def request_links(request: Request, runtime: RuntimeDep) -> AssetLinks:
-    return links_for(runtime.settings, request_base=str(request.base_url))
+    return links_of(request, runtime)
+
+
+def links_of(request: Request, runtime: Runtime) -> AssetLinks:
+    """The links of answers to ``request``, kept per base URL (there are one or two)."""
+    base = str(request.base_url)
+    links = runtime.asset_links.get(base)
+    if links is None:
+        if len(runtime.asset_links) > 100:  # Host headers are the client's to choose
+            runtime.asset_links.clear()
+        links = runtime.asset_links[base] = links_for(runtime.settings, request_base=base)
+    return links
 
 
 LinksDep = Annotated[AssetLinks, Depends(request_links)]

@@ -8,12 +8,13 @@ import structlog
 from fastapi import APIRouter, Body, Depends, Request, status
 from fastapi.responses import JSONResponse
 
-from convhub.assets.router import LinksDep
+from convhub.assets.router import LinksDep, links_of
 from convhub.conversations import reading, service
 from convhub.conversations.schemas import SendMessageRequest
 from convhub.conversations.views import ConversationView, SendMessageResponse
 from convhub.core.database import utcnow
-from convhub.core.dependencies import NoQuery, RuntimeDep, require
+from convhub.core.dependencies import RuntimeDep, require
+from convhub.core.errors import UnknownQueryParameter
 from convhub.core.openapi import responses_for
 from convhub.core.pagination import Page, read_page
 from convhub.core.security import permissions as perms
@@ -47,16 +48,17 @@ ConversationPage = Annotated[Page, Depends(_conversation_page)]
 )
 async def send_message(
     caller: Sender,
-    _: NoQuery,
     runtime: RuntimeDep,
-    links: LinksDep,
     body: Annotated[SendMessageRequest, Body()],
     http: Request,
 ) -> JSONResponse:
     """Send 1 to 10 messages. A message without `conversation.id` starts a conversation on the
     account named by `conversation.account`. The 202 is sent once the messages and their
     deliveries are durably stored: every accepted message reaches its recipient's callback."""
+    if http.query_params:  # the operation takes none (NoQuery, inline: the busiest operation)
+        raise UnknownQueryParameter(list(http.query_params))
     request = body.model_dump(mode="json", exclude_none=True)
+    links = links_of(http, runtime)
     async with runtime.db.session() as session:
         ctx = service.SendContext(session, caller.tenant_id, runtime, utcnow(), links)
         # Workers of other processes learn of the deliveries from the INSERT's trigger (0008).

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from convhub.assets.signing import AssetLinks
 from convhub.assets.storage import AssetStore, build_store
 from convhub.configuration.cache import ConfigCache
 from convhub.core.database import Database
@@ -29,6 +30,8 @@ class Runtime:
     wakeup: Wakeup = field(default_factory=Wakeup)
     # What the accept path read of each tenant's configuration, per configuration version.
     config: ConfigCache = field(default_factory=ConfigCache)
+    # The asset links of answers, per base URL the requests came to (assets/router.links_of).
+    asset_links: dict[str, AssetLinks] = field(default_factory=dict)
     # Our own tokens verified by this process, until each expires (core/dependencies.py).
     tokens: VerifiedTokens = field(init=False)
 

@@ -118,6 +118,16 @@ async def claim(
     return sorted(rows.scalars(), key=lambda d: (d.next_attempt_at, d.seq))
 
 
+async def release(session: AsyncSession, *, ids: list[str], owner: str) -> None:
+    """Give back leases taken by :func:`claim` for deliveries not attempted after all."""
+    await session.execute(
+        update(Delivery)
+        .where(Delivery.id.in_(ids), Delivery.lease_owner == owner, Delivery.state == "pending")
+        .values(lease_until=None, lease_owner=None, attempts=Delivery.attempts - 1)
+        .execution_options(synchronize_session=False)
+    )
+
+
 async def next_due_at(session: AsyncSession) -> datetime | None:
     """When the earliest delivery becomes due (for the worker's sleep). Only the head of a lane
     can be due, and not before its lease runs out: the later messages of a conversation whose

@@ -40,7 +40,7 @@ from convhub.delivery.oauth2 import Token, TokenCache, TokenError, TokenRequest,
 # Callbacks go through aiohttp (C HTTP parser, one pool without a per-request scan): about a
 # third of the CPU httpx, httpcore, anyio and h11 took per callback. OAuth2 token requests, rare
 # (tokens are cached), stay on httpx.
-CONNECTIONS = 256  # enough for any worker_concurrency
+CONNECTIONS = 0  # no limit of aiohttp's own: worker_concurrency bounds the callbacks under way
 KEEPALIVE_SECONDS = 30
 TOKEN_LIMITS = httpx.Limits(max_connections=32, max_keepalive_connections=8, keepalive_expiry=30)
 # Answers are read (so that the connection can be reused) up to this size, never kept whole.

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import itertools
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -27,21 +27,22 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, Literal
 
+import aiohttp
 import httpx
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import EmptyWebhookSecretError
 
 from convhub.core.errors import InvalidValue
 from convhub.core.urls import check_callback_url
-from convhub.delivery.guard import AddressRefused, guarded_transport
+from convhub.delivery.guard import AddressRefused, GuardedResolver, guarded_transport
 from convhub.delivery.oauth2 import Token, TokenCache, TokenError, TokenRequest, read_token
 
-# Connection pools, taken in turn: httpcore matches queued requests to connections by scanning
-# both at every request's start and end (and polls each connection's socket as it goes), so
-# one pool of 64 busy connections cost more CPU than the callbacks; 8 small pools cost 64 times
-# less. Together: 256 connections, enough for any worker_concurrency.
-POOLS = 8
-LIMITS = httpx.Limits(max_connections=32, max_keepalive_connections=8, keepalive_expiry=30)
+# Callbacks go through aiohttp (C HTTP parser, one pool without a per-request scan): about a
+# third of the CPU httpx, httpcore, anyio and h11 took per callback. OAuth2 token requests, rare
+# (tokens are cached), stay on httpx.
+CONNECTIONS = 0  # no limit of aiohttp's own: worker_concurrency bounds the callbacks under way
+KEEPALIVE_SECONDS = 30
+TOKEN_LIMITS = httpx.Limits(max_connections=32, max_keepalive_connections=8, keepalive_expiry=30)
 # Answers are read (so that the connection can be reused) up to this size, never kept whole.
 MAX_ANSWER = 64 * 1024
 # Framing and signature headers are the client's; a custom header never replaces them.
@@ -49,6 +50,11 @@ _OWN_HEADERS = frozenset(
     {"host", "content-length", "transfer-encoding", "connection", "content-type"}
     | {"webhook-id", "webhook-timestamp", "webhook-signature"}
 )
+# What HTTP/1.1 can carry (RFC 9110 §5.1, §5.5), in ASCII as httpx and h11 send: a header that
+# does not match fails the delivery before anything is sent (aiohttp would send UTF-8).
+_HEADER_NAME = re.compile(r"[-!#$%&'*+.^_`|~0-9A-Za-z]+")
+_HEADER_VALUE = re.compile(r"(?:[\x21-\x7e](?:[ \t]+[\x21-\x7e])?)*")
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
 Result = Literal["delivered", "retry", "failed"]
 
@@ -90,21 +96,41 @@ class CallbackClient:
         self._allow_private = allow_private
         self._timeout = timeout
         self._tokens = TokenCache()
-        self._pools = [
-            httpx.AsyncClient(
-                transport=guarded_transport(allow_private=allow_private, limits=LIMITS),
-                timeout=timeout,
-                follow_redirects=False,
-                # No proxies from the environment: a proxy would resolve names past the guard.
-                trust_env=False,
+        self._session: aiohttp.ClientSession | None = None  # made in the running loop
+        self._token_http = httpx.AsyncClient(
+            transport=guarded_transport(allow_private=allow_private, limits=TOKEN_LIMITS),
+            timeout=timeout,
+            follow_redirects=False,
+            # No proxies from the environment: a proxy would resolve names past the guard.
+            trust_env=False,
+        )
+
+    def _http(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            connector = aiohttp.TCPConnector(
+                resolver=GuardedResolver(allow_private=self._allow_private),
+                limit=CONNECTIONS,
+                keepalive_timeout=KEEPALIVE_SECONDS,
+                # httpx's TLS settings (certifi's CA bundle): the same receivers are trusted.
+                ssl=httpx.create_ssl_context(trust_env=False),
             )
-            for _ in range(POOLS)
-        ]
-        self._turn = itertools.cycle(self._pools)
+            self._session = aiohttp.ClientSession(
+                connector=connector,
+                # The whole exchange is bounded by asyncio.timeout in _exchange.
+                timeout=aiohttp.ClientTimeout(total=None),
+                # A callback's answer body is never looked at: read undecoded.
+                auto_decompress=False,
+                # No proxies from the environment (past the guard), no cookies (a receiver's
+                # cookie would go to other tenants' receivers on the same host).
+                trust_env=False,
+                cookie_jar=aiohttp.DummyCookieJar(),
+            )
+        return self._session
 
     async def aclose(self) -> None:
-        for pool in self._pools:
-            await pool.aclose()
+        if self._session is not None:
+            await self._session.close()
+        await self._token_http.aclose()
 
     async def deliver(
         self,
@@ -175,13 +201,13 @@ class CallbackClient:
                 # 24-hour retry window, and the next attempt fetches with the edited settings.
                 return _outcome("retry", f"no OAuth2 token: {exc}", retry_after=exc.retry_after)
             try:
-                answer, _ = await self._exchange(
-                    "callback", "POST", target.url, body, _authorized(headers, f"Bearer {token}")
+                status, answered = await self._exchange(
+                    "callback", target.url, body, _authorized(headers, f"Bearer {token}")
                 )
             except _Unsent as exc:
                 return exc.outcome
-            if answer.status_code != 401:
-                return _classify(answer)
+            if status != 401:
+                return _classify(status, answered)
             if not refreshed:
                 self._tokens.discard(key, token)  # and fetch a new one, once
         return _outcome(
@@ -189,14 +215,7 @@ class CallbackClient:
         )
 
     async def _fetch_token(self, request: TokenRequest) -> Token:
-        answer, content = await self._exchange(
-            "token request",
-            request.method,
-            request.request_url(),
-            request.content(),
-            request.all_headers(),
-            max_answer=MAX_ANSWER,
-        )
+        answer, content = await self._token_exchange(request)
         if not answer.is_success:
             raise TokenError(
                 f"the token endpoint answered {answer.status_code}",
@@ -206,40 +225,66 @@ class CallbackClient:
 
     async def _post(self, url: str, body: bytes, headers: list[tuple[str, str]]) -> Outcome:
         try:
-            answer, _ = await self._exchange("callback", "POST", url, body, headers)
-            return _classify(answer)
+            status, answered = await self._exchange("callback", url, body, headers)
+            return _classify(status, answered)
         except _Unsent as exc:
             return exc.outcome
 
     async def _exchange(
-        self,
-        what: str,
-        method: str,
-        url: str,
-        content: bytes | None,
-        headers: list[tuple[str, str]],
-        *,
-        max_answer: int = 0,
-    ) -> tuple[httpx.Response, bytes]:
-        """One request, its answer and the answer's body (up to ``max_answer`` bytes), within
-        ``timeout`` seconds in all (httpx's own timeouts are per phase). Raises :class:`_Unsent`
-        when there is no answer to judge."""
-        http = next(self._turn)
+        self, what: str, url: str, body: bytes, headers: list[tuple[str, str]]
+    ) -> tuple[int, Mapping[str, str]]:
+        """POST a callback: the answer's status and headers (its body is read, up to
+        :data:`MAX_ANSWER` bytes, so that the connection can be reused, and dropped), within
+        ``timeout`` seconds in all. Raises :class:`_Unsent` when there is no answer to judge."""
+        if not all(_HEADER_NAME.fullmatch(n) and _HEADER_VALUE.fullmatch(v) for n, v in headers):
+            # Do not show the header: its value can be a secret.
+            raise _Unsent(_outcome("failed", f"{what}: the URL or a header is invalid"))
         try:
-            request = http.build_request(
-                method,
-                url,
-                content=content,
-                headers=headers,
+            async with (
+                asyncio.timeout(self._timeout),
+                self._http().post(url, data=body, headers=headers, allow_redirects=False) as answer,
+            ):
+                await _drain(answer)
+                return answer.status, answer.headers
+        except AddressRefused as exc:
+            raise _Unsent(_outcome("failed", f"{what} refused: {exc}"), refused=True) from exc
+        except TimeoutError as exc:  # aiohttp's own timeouts are TimeoutErrors too
+            outcome = _outcome("retry", f"{what}: no answer within {self._timeout:g} s")
+            raise _Unsent(outcome) from exc
+        except (aiohttp.InvalidURL, ValueError) as exc:
+            outcome = _outcome("failed", f"{what}: the request could not be sent")
+            raise _Unsent(outcome) from exc
+        except aiohttp.ClientConnectorError as exc:  # resolving and connecting
+            reason = f"{what}: ConnectError: {exc}"[:300]
+            raise _Unsent(_outcome("retry", reason)) from exc
+        except aiohttp.ClientResponseError as exc:  # an answer that is not HTTP
+            # Not str(exc): it quotes the URL, whose query can hold a secret.
+            reason = f"{what}: {type(exc).__name__}: {exc.message}"[:300]
+            raise _Unsent(_outcome("retry", reason)) from exc
+        except aiohttp.ClientError as exc:  # disconnected, reset, a truncated answer...
+            reason = f"{what}: {type(exc).__name__}: {exc}"[:300]
+            raise _Unsent(_outcome("retry", reason)) from exc
+
+    async def _token_exchange(self, request: TokenRequest) -> tuple[httpx.Response, bytes]:
+        """The token request and its answer's body (up to :data:`MAX_ANSWER` bytes), within
+        ``timeout`` seconds in all (httpx's own timeouts are per phase). Raises
+        :class:`_Unsent` when there is no answer to judge."""
+        what = "token request"
+        try:
+            built = self._token_http.build_request(
+                request.method,
+                request.request_url(),
+                content=request.content(),
+                headers=request.all_headers(),
             )
         except (httpx.InvalidURL, ValueError, TypeError):
             # Do not show the exception: its text can quote a header value, i.e. a secret.
             raise _Unsent(_outcome("failed", f"{what}: the URL or a header is invalid")) from None
         try:
             async with asyncio.timeout(self._timeout):
-                response = await http.send(request, stream=True)
+                response = await self._token_http.send(built, stream=True)
                 try:
-                    content = await _read_capped(response, max_answer)
+                    content = await _read_capped(response, MAX_ANSWER)
                 finally:
                     await response.aclose()
         except AddressRefused as exc:
@@ -256,7 +301,7 @@ class CallbackClient:
         except httpx.RequestError as exc:  # an answer body that cannot be decoded (gzip...)
             raise _Unsent(_outcome("retry", f"{what}: {type(exc).__name__}")) from exc
         if content is None:
-            too_long = f"{what}: the answer is longer than {max_answer} bytes"
+            too_long = f"{what}: the answer is longer than {MAX_ANSWER} bytes"
             raise _Unsent(_outcome("retry", too_long))
         return response, content
 
@@ -279,40 +324,45 @@ class _Unsent(Exception):
         self.refused = refused
 
 
+async def _drain(answer: aiohttp.ClientResponse) -> None:
+    """Read a callback's answer up to :data:`MAX_ANSWER` bytes, undecoded, and drop it: a
+    connection is reused only once its answer was read (a longer one closes it)."""
+    size = 0
+    while size <= MAX_ANSWER:
+        chunk = await answer.content.readany()
+        if not chunk:
+            return
+        size += len(chunk)
+
+
 async def _read_capped(response: httpx.Response, limit: int) -> bytes | None:
-    """The answer's body if it is at most ``limit`` bytes long, else ``None``. A longer body is
-    drained (so that the connection can be reused) only up to :data:`MAX_ANSWER`."""
+    """The (token) answer's body if it is at most ``limit`` bytes long, else ``None``; a
+    longer body is read no further."""
     chunks: list[bytes] = []
     size = 0
-    # Undecoded when nothing is kept: a callback's answer body is never looked at.
-    stream = response.aiter_bytes() if limit else response.aiter_raw()
-    async for chunk in stream:
+    async for chunk in response.aiter_bytes():
         size += len(chunk)
-        if size <= limit:
-            chunks.append(chunk)
-        elif size > MAX_ANSWER:
-            break
-    if size > limit:
-        return None if limit else b""
+        if size > limit:
+            return None
+        chunks.append(chunk)
     return b"".join(chunks)
 
 
-def _classify(response: httpx.Response) -> Outcome:
-    status = response.status_code
-    if response.is_success:
+def _classify(status: int, headers: Mapping[str, str]) -> Outcome:
+    if 200 <= status < 300:
         return _outcome("delivered", status_code=status)
     if status in (408, 429) or status >= 500:
-        retry_after = _retry_after(response.headers)
+        retry_after = _retry_after(headers)
         return _outcome(
             "retry", f"the callback answered {status}", status_code=status, retry_after=retry_after
         )
     reason = f"the callback answered {status}"
-    if response.is_redirect:
+    if status in _REDIRECTS and "location" in headers:
         reason += " (redirects are not followed)"
     return _outcome("failed", reason, status_code=status)
 
 
-def _retry_after(headers: httpx.Headers) -> float | None:
+def _retry_after(headers: Mapping[str, str]) -> float | None:
     """``Retry-After`` in seconds from now: delta-seconds or an HTTP date (RFC 9110 §10.2.3)."""
     value = headers.get("retry-after", "").strip()
     if not value:

@@ -2,11 +2,12 @@
 
 A callback or token URL was checked when it was configured (:mod:`convhub.core.urls`), but a name
 can resolve to anything at delivery time, and differently on each lookup (DNS rebinding). So the
-check that counts happens here, in the network backend under the HTTP client: the host is resolved
-once, every address it resolves to is checked, and the connection goes to a checked address, not
-to the name (which would mean a second lookup). TLS still verifies the certificate for the name:
-httpcore passes the URL's host as the SNI/verification name to ``start_tls``, and the ``Host``
-header comes from the URL.
+check that counts happens here, under the HTTP clients: the host is resolved once, every address
+it resolves to is checked, and the connection goes to a checked address, not to the name (which
+would mean a second lookup). TLS still verifies the certificate for the name, and the ``Host``
+header comes from the URL. Callbacks go through aiohttp (:class:`GuardedResolver`, the resolver of
+its connector), OAuth2 token requests through httpx (:class:`GuardedBackend`, the network backend
+under httpcore, which passes the URL's host as the SNI/verification name to ``start_tls``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from collections.abc import Iterable
 
 import httpcore
 import httpx
+from aiohttp.abc import AbstractResolver, ResolveResult
 
 from convhub.core.urls import IPAddress, private_address_kind
 
@@ -25,6 +27,64 @@ from convhub.core.urls import IPAddress, private_address_kind
 class AddressRefused(Exception):
     """The host resolves to an address this service must not call. Deliberately not an
     ``httpx`` error: it must never be mistaken for a network failure worth retrying."""
+
+
+async def resolve(host: str, port: int, *, family: int = 0) -> list[IPAddress]:
+    """Every address ``host`` resolves to, in the resolver's order; raises ``OSError``
+    (``socket.gaierror``) when it resolves to none."""
+    loop = asyncio.get_running_loop()
+    infos = await loop.getaddrinfo(host, port, family=family, type=socket.SOCK_STREAM)
+    addresses: list[IPAddress] = []
+    for family, *_, sockaddr in infos:
+        if family not in (socket.AF_INET, socket.AF_INET6):
+            continue
+        address = ipaddress.ip_address(sockaddr[0])
+        if address not in addresses:
+            addresses.append(address)
+    return addresses
+
+
+def check(host: str, addresses: list[IPAddress]) -> None:
+    """Raise :class:`AddressRefused` if any address is one this service must not call."""
+    for address in addresses:
+        kind = private_address_kind(address)
+        if kind is not None:
+            raise AddressRefused(f"{host} resolves to {address}, a {kind} address")
+
+
+class GuardedResolver(AbstractResolver):
+    """The guard for aiohttp (the callback client): its connector connects to the addresses
+    this answers, which are the ones checked, in the resolver's order; TLS and the ``Host``
+    header still use the name. An IP literal never reaches a resolver (aiohttp connects to it
+    as written): :func:`convhub.core.urls.check_callback_url` refuses a private one before
+    any request is made (the client checks every URL again at delivery time)."""
+
+    def __init__(self, *, allow_private: bool) -> None:
+        self._allow_private = allow_private
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        try:
+            addresses = await resolve(host, port, family=family)
+        except OSError as exc:  # aiohttp reports it as a connection error, with this text
+            raise OSError(exc.errno, f"cannot resolve {host}: {exc.strerror}") from exc
+        if not self._allow_private:
+            check(host, addresses)
+        if not addresses:
+            raise OSError(None, f"{host} resolves to no address")
+        return [_result(host, address, port) for address in addresses]
+
+    async def close(self) -> None:
+        pass
+
+
+def _result(host: str, address: IPAddress, port: int) -> ResolveResult:
+    family = socket.AF_INET6 if address.version == 6 else socket.AF_INET
+    flags = socket.AI_NUMERICHOST | socket.AI_NUMERICSERV
+    return ResolveResult(
+        hostname=host, host=str(address), port=port, family=family, proto=0, flags=flags
+    )
 
 
 class GuardedBackend(httpcore.AsyncNetworkBackend):
@@ -46,10 +106,7 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
     ) -> httpcore.AsyncNetworkStream:
         addresses = await self._resolve(host, port, limit=timeout)
         if not self._allow_private:
-            for address in addresses:
-                kind = private_address_kind(address)
-                if kind is not None:
-                    raise AddressRefused(f"{host} resolves to {address}, a {kind} address")
+            check(host, addresses)
         error: Exception = httpcore.ConnectError(f"{host} resolves to no address")
         for address in addresses:  # in the resolver's order, as a plain connect would
             try:
@@ -65,22 +122,13 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         raise error
 
     async def _resolve(self, host: str, port: int, limit: float | None) -> list[IPAddress]:
-        loop = asyncio.get_running_loop()
         try:
             async with asyncio.timeout(limit):
-                infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+                return await resolve(host, port)
         except TimeoutError as exc:
             raise httpcore.ConnectTimeout(f"resolving {host} timed out") from exc
         except OSError as exc:  # socket.gaierror: no such name, resolver down
             raise httpcore.ConnectError(f"cannot resolve {host}: {exc.strerror}") from exc
-        addresses: list[IPAddress] = []
-        for family, *_, sockaddr in infos:
-            if family not in (socket.AF_INET, socket.AF_INET6):
-                continue
-            address = ipaddress.ip_address(sockaddr[0])
-            if address not in addresses:
-                addresses.append(address)
-        return addresses
 
     async def sleep(self, seconds: float) -> None:
         await self._inner.sleep(seconds)

@@ -9,6 +9,7 @@ PostgreSQL) and otherwise sleeps until the next retry falls due.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import functools
 import os
@@ -52,6 +53,8 @@ class DeliveryWorker:
         self._secrets: dict[str, str] = {}
         self._last_sweep = 0.0
         self._in_flight: set[str] = set()
+        self._calling = 0  # callbacks under way (their outcome not yet known)
+        self._ready: collections.deque[tuple[Delivery, CallbackTarget | str]] = collections.deque()
         self.targets = Targets(runtime.box)
         # Delivered outcomes (nearly all of them) are recorded in batches: a few statements for
         # many callbacks. Every other outcome is recorded on its own (recording.record).
@@ -61,9 +64,9 @@ class DeliveryWorker:
         listener = await self._listen()
         try:
             while not self._stopping:
-                if self._busy():
-                    # Most slots are taken: claim when a quarter is free again, in one query,
-                    # rather than one claim per finished callback (each reads the queue).
+                if self._wanted() < max(1, self.capacity // 4):
+                    # Slots and reserve nearly full: claim when a quarter can be taken, in one
+                    # query, rather than one claim per finished callback (each reads the queue).
                     await self.runtime.wakeup.wait(_IDLE)
                     continue
                 claimed = await self._claim()
@@ -73,10 +76,8 @@ class DeliveryWorker:
                         # renewed it; a second attempt would only send it twice.
                         continue
                     self._in_flight.add(delivery.id)
-                    task = asyncio.create_task(self._deliver(delivery, target))
-                    self._tasks.add(task)
-                    task.add_done_callback(self._tasks.discard)
-                    task.add_done_callback(functools.partial(self._finished, delivery.id))
+                    self._ready.append((delivery, target))
+                self._start_ready()
                 if not claimed:
                     await self._sweep()
                     await self.runtime.wakeup.wait(await self._idle_seconds())
@@ -84,26 +85,56 @@ class DeliveryWorker:
             if listener is not None:
                 await listener.close()
 
-    def _busy(self) -> bool:
-        return self.capacity - len(self._tasks) < max(1, self.capacity // 4)
+    def _wanted(self) -> int:
+        """How many deliveries to claim: the free slots, and a reserve of half as many again
+        (claimed ahead, leased, started the moment a slot frees: a slot never waits for a claim
+        to come back). Recording an outcome (in the next batch) does not hold a slot, but no
+        more than a second capacity's worth of outcomes may wait to be recorded."""
+        free = min(self.capacity - self._calling, 2 * self.capacity - len(self._tasks))
+        return free + self.capacity // 2 - len(self._ready)
+
+    def _start_ready(self) -> None:
+        while self._ready and self._calling < self.capacity and not self._stopping:
+            if len(self._tasks) >= 2 * self.capacity:
+                return
+            delivery, target = self._ready.popleft()
+            self._calling += 1
+            task = asyncio.create_task(self._deliver(delivery, target))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+            task.add_done_callback(functools.partial(self._finished, delivery.id))
 
     def _finished(self, delivery_id: str, _task: asyncio.Task[None]) -> None:
         self._in_flight.discard(delivery_id)
-        # A slot is free only now (the task has left _tasks): a loop waiting in _busy() looks.
-        self.runtime.wakeup.set()
+        self._start_ready()  # if it waited for the outcomes to be recorded
+        self.runtime.wakeup.set()  # and the loop claims if it can
 
     async def stop(self, *, grace: float = 10.0) -> None:
         self._stopping = True
         self.runtime.wakeup.set()
+        await self._release_ready()
         if self._tasks:
             await asyncio.wait(set(self._tasks), timeout=grace)
         await self._delivered.aclose()
         await self.client.aclose()
 
+    async def _release_ready(self) -> None:
+        """Give back the leases of deliveries claimed ahead and not started: another worker
+        (or this one, restarted) takes them at once rather than when the leases run out."""
+        ids = [delivery.id for delivery, _ in self._ready]
+        self._ready.clear()
+        if not ids:
+            return
+        try:
+            async with self.runtime.db.session() as session:
+                await outbox.release(session, ids=ids, owner=self.owner)
+        except Exception:  # the leases run out all the same
+            log.exception("outbox_release_failed")
+
     async def _claim(self) -> list[tuple[Delivery, CallbackTarget | str]]:
         """Leases on due deliveries, each with where it goes (or why it cannot go), read in
         the claim's transaction."""
-        free = self.capacity - len(self._tasks)
+        free = self._wanted()
         if free <= 0:
             return []
         try:
@@ -147,6 +178,10 @@ class DeliveryWorker:
             log.exception("delivery_attempt_error", delivery=delivery.id)
             reason = f"{health.INTERNAL_ERROR}: {type(exc).__name__}"
             outcome = Outcome("retry", None, None, reason, 0.0)
+        finally:
+            self._calling -= 1
+            self._start_ready()  # the next one takes the slot at once
+            self.runtime.wakeup.set()  # and the loop claims if it can
         log.info(
             "delivery_attempt",
             tenant=delivery.tenant_id,

@@ -16,7 +16,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select, tuple_, update
+from sqlalchemy import and_, case, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -79,22 +79,18 @@ def new_delivery(
     return delivery
 
 
-def _lane_heads() -> Any:
-    """Each lane's first pending delivery (conversation, recipient, lowest seq), from one pass
-    over the pending rows. A per-row "no earlier pending delivery" probe walked every delivered
-    row of the lane too, so a claim's cost grew with the queue times the lane length."""
-    pending = aliased(Delivery)
-    return (
-        select(pending.conversation_id, pending.recipient_app_id, func.min(pending.seq))
-        .where(pending.state == "pending")
-        .group_by(pending.conversation_id, pending.recipient_app_id)
-    )
-
-
 def _lane_head() -> Any:
-    """SQL: the delivery is the first pending one of its lane."""
-    lane_position = tuple_(Delivery.conversation_id, Delivery.recipient_app_id, Delivery.seq)
-    return lane_position.in_(_lane_heads())
+    """SQL: the delivery is the first pending one of its lane (conversation, recipient): no
+    earlier delivery of the lane is pending. One probe of ix_deliveries_pending_lane per
+    candidate, which holds only pending rows: a lane's delivered history is never read (one
+    GROUP BY over every pending row cost a claim 31 ms with 6,000 queued)."""
+    earlier = aliased(Delivery)
+    return ~exists().where(
+        earlier.conversation_id == Delivery.conversation_id,
+        earlier.recipient_app_id == Delivery.recipient_app_id,
+        earlier.state == "pending",
+        earlier.seq < Delivery.seq,
+    )
 
 
 def _due(now: datetime, *, held: bool = False) -> Any:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from convhub.core.database import UTCDateTime, utcnow
@@ -22,6 +22,16 @@ class Delivery(Base):
     __table_args__ = (
         Index("ix_deliveries_due", "state", "next_attempt_at"),
         Index("ix_deliveries_lane", "conversation_id", "recipient_app_id", "seq"),
+        # The pending deliveries of each lane, in order: whether a delivery is its lane's head
+        # (outbox._lane_head) is one look into this index, whatever the lane has delivered.
+        Index(
+            "ix_deliveries_pending_lane",
+            "conversation_id",
+            "recipient_app_id",
+            "seq",
+            postgresql_where=text("state = 'pending'"),
+            sqlite_where=text("state = 'pending'"),
+        ),
         Index("ix_deliveries_callback", "tenant_id", "recipient_app_id", "recipient_role", "state"),
     )
 

@@ -30,7 +30,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, select, tuple_, update
+from sqlalchemy import and_, bindparam, exists, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -60,9 +60,8 @@ def _same_callback(row: Any = CallbackHealth) -> Any:
     )
 
 
-def held() -> Any:
-    """SQL: the delivery's callback has a breaker that is not closed."""
-    return exists().where(_same_callback(), CallbackHealth.state != "closed")
+# SQL: the delivery's callback has a breaker that is not closed.
+HELD = exists().where(_same_callback(), CallbackHealth.state != "closed")
 
 
 def _is_failure(outcome: Outcome) -> bool:
@@ -73,6 +72,15 @@ def _is_alive(outcome: Outcome) -> bool:
     return outcome.status_code is not None and not _is_failure(outcome)
 
 
+# Built once (every claim runs it): open breakers whose probe is due at the parameter ``now``.
+_BREAKERS_DUE = (
+    select(CallbackHealth)
+    .where(CallbackHealth.state != "closed", CallbackHealth.next_probe_at <= bindparam("now"))
+    .limit(20)
+    .with_for_update(skip_locked=True)
+)
+
+
 async def claim_probes(
     session: AsyncSession, *, due: Any, now: datetime, probe: timedelta, lease: timedelta
 ) -> list[str]:
@@ -80,14 +88,8 @@ async def claim_probes(
     delivery. The breaker row is locked (skipped by other workers) and moved to ``half_open``,
     so each probe is made by one worker only, and one at a time: the next is due when this one
     is recorded (``probe`` later), or when its lease runs out should its worker die."""
-    breakers = (
-        select(CallbackHealth)
-        .where(CallbackHealth.state != "closed", CallbackHealth.next_probe_at <= now)
-        .limit(20)
-        .with_for_update(skip_locked=True)
-    )
     chosen: list[str] = []
-    for breaker in (await session.execute(breakers)).scalars():
+    for breaker in (await session.execute(_BREAKERS_DUE, {"now": now})).scalars():
         query = (
             select(Delivery.id)
             .where(due, _same_callback(breaker))
@@ -95,7 +97,7 @@ async def claim_probes(
             .limit(1)
             .with_for_update(skip_locked=True)
         )
-        found = (await session.execute(query)).scalar()
+        found = (await session.execute(query, {"now": now})).scalar()
         # With nothing to probe, the next message waits for the next probe time too.
         breaker.next_probe_at, breaker.updated = now + probe, now
         if found is not None:

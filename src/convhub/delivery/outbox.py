@@ -16,11 +16,12 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, exists, func, or_, select, update
+from sqlalchemy import and_, bindparam, case, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql.elements import BindParameter
 
-from convhub.core.database import utcnow
+from convhub.core.database import UTCDateTime, utcnow
 from convhub.delivery import health
 from convhub.models import CallbackHealth, Conversation, Delivery, Message
 from convhub.routing.workflow import Party
@@ -79,63 +80,99 @@ def new_delivery(
     return delivery
 
 
-def _lane_head() -> Any:
-    """SQL: the delivery is the first pending one of its lane (conversation, recipient): no
-    earlier delivery of the lane is pending. One probe of ix_deliveries_pending_lane per
-    candidate, which holds only pending rows: a lane's delivered history is never read (one
-    GROUP BY over every pending row cost a claim 31 ms with 6,000 queued)."""
-    earlier = aliased(Delivery)
-    return ~exists().where(
-        earlier.conversation_id == Delivery.conversation_id,
-        earlier.recipient_app_id == Delivery.recipient_app_id,
-        earlier.state == "pending",
-        earlier.seq < Delivery.seq,
-    )
+# SQL: the delivery is the first pending one of its lane (conversation, recipient): no earlier
+# delivery of the lane is pending. One probe of ix_deliveries_pending_lane per candidate, which
+# holds only pending rows: a lane's delivered history is never read (one GROUP BY over every
+# pending row cost a claim 31 ms with 6,000 queued).
+_EARLIER = aliased(Delivery, name="earlier")
+_LANE_HEAD = ~exists().where(
+    _EARLIER.conversation_id == Delivery.conversation_id,
+    _EARLIER.recipient_app_id == Delivery.recipient_app_id,
+    _EARLIER.state == "pending",
+    _EARLIER.seq < Delivery.seq,
+)
 
 
-def _due(now: datetime, *, held: bool = False) -> Any:
-    """Due: pending, its time has come, no valid lease, the head of its lane (order per
-    conversation and recipient), and its callback's breaker closed (or, for probes, not)."""
+def _due_at_now(*, held: bool) -> Any:
+    """SQL: due at the parameter ``now``: pending, its time has come, no valid lease, the head
+    of its lane (order per conversation and recipient), and its callback's breaker closed (or,
+    for probes, not)."""
+    now: BindParameter[datetime] = bindparam("now", type_=UTCDateTime())
     return and_(
         Delivery.state == "pending",
         Delivery.next_attempt_at <= now,
         or_(Delivery.lease_until.is_(None), Delivery.lease_until < now),
-        _lane_head(),
-        health.held() if held else ~health.held(),
+        _LANE_HEAD,
+        health.HELD if held else ~health.HELD,
     )
+
+
+# The statements of every claim are built once, values as parameters: building them (an alias,
+# subqueries, their cache keys) cost more CPU than running them, on the way from commit to
+# callback.
+_DUE = _due_at_now(held=False)
+_DUE_HELD = _due_at_now(held=True)
+_CHOSEN = (
+    select(Delivery.id)
+    .where(_DUE)
+    .order_by(Delivery.next_attempt_at, Delivery.seq)
+    .limit(bindparam("limit"))
+    .with_for_update(skip_locked=True)
+    .correlate(None)  # its own FROM deliveries, not the UPDATE's row
+    .scalar_subquery()
+)
+
+
+def _leasing(wanted: Any) -> Any:
+    return (
+        update(Delivery)
+        .where(wanted)
+        .values(
+            lease_until=bindparam("leased_until"),
+            lease_owner=bindparam("lease_to"),
+            attempts=Delivery.attempts + 1,
+        )
+        .returning(Delivery)
+        .execution_options(synchronize_session=False)
+    )
+
+
+_LEASE_CHOSEN = _leasing(Delivery.id.in_(_CHOSEN))
 
 
 async def claim(
-    session: AsyncSession, *, owner: str, limit: int, lease: timedelta, probe: timedelta
+    session: AsyncSession,
+    *,
+    owner: str,
+    limit: int,
+    lease: timedelta,
+    probe: timedelta,
+    probes: bool = True,
 ) -> list[Delivery]:
-    """Take a lease on up to ``limit`` due deliveries, oldest first, and on the probes of open
-    circuit breakers whose time has come."""
+    """Take a lease on up to ``limit`` due deliveries, oldest first, and (unless ``probes`` is
+    false) on the probes of open circuit breakers whose time has come."""
     now = utcnow()
-    chosen = await health.claim_probes(
-        session, due=_due(now, held=True), now=now, probe=probe, lease=lease
-    )
-    ids = (
-        select(Delivery.id)
-        .where(_due(now))
-        .order_by(Delivery.next_attempt_at, Delivery.seq)
-        .limit(max(0, limit - len(chosen)))
-        .with_for_update(skip_locked=True)
-        .correlate(None)  # its own FROM deliveries, not the UPDATE's row
-        .scalar_subquery()
+    chosen = (
+        await health.claim_probes(session, due=_DUE_HELD, now=now, probe=probe, lease=lease)
+        if probes
+        else []
     )
     # One statement: choose, lease and read (a SELECT of the ids, an UPDATE and a SELECT of the
     # rows were three round trips per claim, each on the way from commit to callback).
     # (Without probes, the usual case, no OR: PostgreSQL then joins the few chosen ids to the
     # primary key instead of testing every row.)
-    wanted = or_(Delivery.id.in_(chosen), Delivery.id.in_(ids)) if chosen else Delivery.id.in_(ids)
     leased = (
-        update(Delivery)
-        .where(wanted)
-        .values(lease_until=now + lease, lease_owner=owner, attempts=Delivery.attempts + 1)
-        .returning(Delivery)
-        .execution_options(synchronize_session=False)
+        _leasing(or_(Delivery.id.in_(chosen), Delivery.id.in_(_CHOSEN)))
+        if chosen
+        else _LEASE_CHOSEN
     )
-    rows = await session.scalars(leased)
+    parameters = {
+        "now": now,
+        "limit": max(0, limit - len(chosen)),
+        "leased_until": now + lease,
+        "lease_to": owner,
+    }
+    rows = await session.scalars(leased, parameters)
     return sorted(rows, key=lambda d: (d.next_attempt_at, d.seq))
 
 
@@ -158,7 +195,7 @@ async def next_due_at(session: AsyncSession) -> datetime | None:
     leased = Delivery.lease_until > Delivery.next_attempt_at  # NULL (no lease) is not true
     query = select(
         func.min(case((leased, Delivery.lease_until), else_=Delivery.next_attempt_at))
-    ).where(Delivery.state == "pending", _lane_head(), ~health.held())
+    ).where(Delivery.state == "pending", _LANE_HEAD, ~health.HELD)
     due = (await session.execute(query)).scalar()
     probes = select(func.min(CallbackHealth.next_probe_at)).where(CallbackHealth.state != "closed")
     probe = (await session.execute(probes)).scalar()

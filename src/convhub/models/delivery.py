@@ -23,7 +23,7 @@ class Delivery(Base):
         Index("ix_deliveries_due", "state", "next_attempt_at"),
         Index("ix_deliveries_lane", "conversation_id", "recipient_app_id", "seq"),
         # The pending deliveries of each lane, in order: whether a delivery is its lane's head
-        # (outbox._lane_head) is one look into this index, whatever the lane has delivered.
+        # (outbox._LANE_HEAD) is one look into this index, whatever the lane has delivered.
         Index(
             "ix_deliveries_pending_lane",
             "conversation_id",

@@ -5,7 +5,7 @@ conversation and recipient application). Answering that with one GROUP BY over e
 row cost a claim 31 ms with 6,000 deliveries queued, and more as the queue grew: the worker
 spent its time choosing instead of delivering. With this index, "no earlier pending delivery" is
 one probe per candidate, which reads only the lane's pending entries (never the delivered rows
-that made the old per-row probe slow, see 0002 and outbox._lane_head).
+that made the old per-row probe slow, see 0002 and outbox._LANE_HEAD).
 
 Revision ID: 0009
 Revises: 0008

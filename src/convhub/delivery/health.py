@@ -60,6 +60,9 @@ def _same_callback(row: Any = CallbackHealth) -> Any:
     )
 
 
+# SQL: a 410 Gone deactivated the delivery's callback (maybe since lifted: targets.py checks).
+DEACTIVATED = exists().where(_same_callback(), CallbackHealth.deactivated_at.is_not(None))
+
 # SQL: the delivery's callback has a breaker that is not closed.
 HELD = exists().where(_same_callback(), CallbackHealth.state != "closed")
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import and_, bindparam, case, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,7 +23,7 @@ from sqlalchemy.sql.elements import BindParameter
 
 from convhub.core.database import UTCDateTime, utcnow
 from convhub.delivery import health
-from convhub.models import CallbackHealth, Conversation, Delivery, Message
+from convhub.models import CallbackHealth, Conversation, Delivery, Message, Tenant
 from convhub.routing.workflow import Party
 
 RETRY_WINDOW = timedelta(hours=24)
@@ -123,6 +123,21 @@ _CHOSEN = (
 )
 
 
+class Claimed(NamedTuple):
+    """A leased delivery, with what its target needs to know without another query: its
+    tenant's configuration version (delivery/targets.py keeps configuration per version) and
+    whether a ``410 Gone`` may have deactivated its callback."""
+
+    delivery: Delivery
+    config_version: int
+    maybe_deactivated: bool
+
+
+_CONFIG_VERSION = (
+    select(Tenant.config_version).where(Tenant.id == Delivery.tenant_id).scalar_subquery()
+)
+
+
 def _leasing(wanted: Any) -> Any:
     return (
         update(Delivery)
@@ -132,7 +147,7 @@ def _leasing(wanted: Any) -> Any:
             lease_owner=bindparam("lease_to"),
             attempts=Delivery.attempts + 1,
         )
-        .returning(Delivery)
+        .returning(Delivery, _CONFIG_VERSION, health.DEACTIVATED)
         .execution_options(synchronize_session=False)
     )
 
@@ -148,7 +163,7 @@ async def claim(
     lease: timedelta,
     probe: timedelta,
     probes: bool = True,
-) -> list[Delivery]:
+) -> list[Claimed]:
     """Take a lease on up to ``limit`` due deliveries, oldest first, and (unless ``probes`` is
     false) on the probes of open circuit breakers whose time has come."""
     now = utcnow()
@@ -172,8 +187,9 @@ async def claim(
         "leased_until": now + lease,
         "lease_to": owner,
     }
-    rows = await session.scalars(leased, parameters)
-    return sorted(rows, key=lambda d: (d.next_attempt_at, d.seq))
+    rows = (await session.execute(leased, parameters)).tuples()
+    claimed = [Claimed(delivery, version, bool(gone)) for delivery, version, gone in rows]
+    return sorted(claimed, key=lambda c: (c.delivery.next_attempt_at, c.delivery.seq))
 
 
 async def release(session: AsyncSession, *, ids: list[str], owner: str) -> None:

@@ -2,15 +2,18 @@
 authentication with the secret opened, read for a whole claim at once.
 
 The worker used to read the application, then the authentication, and open (decrypt) the secret
-for every callback. Here the rows of every delivery just claimed come in one query (two when an
-application names an authentication not seen before), in the claim's own transaction, and the
-opened authentication is kept for as long as the stored one is unchanged: an edited
-authentication (a new ``modified`` and body) is opened again, so changes still apply to the very
-next claim.
+for every callback. Here the objects are kept per tenant and configuration version (which the
+claim reads with each delivery, and every configuration change increments in its own
+transaction): they are read, in the claim's own transaction, only after a change, in one query
+(two when an application names an authentication not seen before). The opened authentication is
+kept for as long as the stored one is unchanged: an edited authentication is opened again, so
+changes still apply to the very next claim. Whether a ``410 Gone`` deactivated a callback comes
+with the claim too: the deactivation is read only for those.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select
@@ -21,6 +24,7 @@ from convhub.configuration import repository as config
 from convhub.core.security.crypto import SecretBox
 from convhub.delivery.client import CallbackTarget
 from convhub.delivery.health import callback_key, key_of
+from convhub.delivery.outbox import Claimed
 from convhub.models import CallbackHealth, ConfigObject, Delivery
 
 # Bounds the memory of a worker serving very many tenants; cleared whole when full.
@@ -40,25 +44,28 @@ class Targets:
         self._opened: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
         # application id -> the authentication id its roles named last time (to read both at once)
         self._auth_of: dict[str, str] = {}
+        # tenant id -> (configuration version, configuration objects by id; None: no such id)
+        self._versions: dict[str, tuple[int, dict[str, ConfigObject | None]]] = {}
 
     async def prepare(
-        self, session: AsyncSession, deliveries: list[Delivery]
+        self, session: AsyncSession, claimed: list[Claimed]
     ) -> dict[str, CallbackTarget | str]:
         """Each delivery's target, or why it cannot be called (no callback for the role, or a
         callback a ``410 Gone`` deactivated), by delivery id."""
-        if not deliveries:
+        if not claimed:
             return {}
-        app_ids = {d.recipient_app_id for d in deliveries}
-        found = await self._read(session, app_ids | {self._auth_of.get(a, "") for a in app_ids})
+        deliveries = [c.delivery for c in claimed]
+        found = await self._objects(session, claimed, lambda d: {d.recipient_app_id})
         roles = {d.id: self._role(found, d) for d in deliveries}
-        unseen = {
-            role["authentication"]["id"]
-            for role in roles.values()
-            if role and "authentication" in role
-        } - found.keys()
-        if unseen:  # named since the last claim
-            found |= await self._read(session, unseen)
-        gone = await _deactivated(session, deliveries, found)
+        authentication = {
+            d.id: role["authentication"]["id"]
+            for d in deliveries
+            if (role := roles[d.id]) and "authentication" in role
+        }
+        if authentication.keys() - found.keys():  # named since the last claim
+            found |= await self._objects(session, claimed, lambda d: {authentication.get(d.id, "")})
+        maybe_gone = [c.delivery for c in claimed if c.maybe_deactivated]
+        gone = await _deactivated(session, maybe_gone, found) if maybe_gone else set()
         prepared: dict[str, CallbackTarget | str] = {}
         for delivery in deliveries:
             role = roles[delivery.id]
@@ -69,6 +76,44 @@ class Targets:
             else:
                 prepared[delivery.id] = self._target(found, delivery, role)
         return prepared
+
+    async def _objects(
+        self,
+        session: AsyncSession,
+        claimed: list[Claimed],
+        wanted: Callable[[Delivery], set[str]],
+    ) -> dict[str, ConfigObject]:
+        """The configuration objects ``wanted`` names for each delivery (its application and
+        the authentication that application named last time), kept per tenant and
+        configuration version: every change of a tenant's configuration increments its version
+        in the same transaction, so what is kept for the version the claim read is current."""
+        needed: dict[str, set[str]] = {}
+        for item in claimed:
+            delivery = item.delivery
+            self._kept(delivery.tenant_id, item.config_version)
+            ids = wanted(delivery) | {self._auth_of.get(delivery.recipient_app_id, "")}
+            needed.setdefault(delivery.tenant_id, set()).update(i for i in ids if i)
+        missing = {
+            i for tenant, ids in needed.items() for i in ids if i not in self._versions[tenant][1]
+        }
+        read = await self._read(session, missing) if missing else {}
+        found: dict[str, ConfigObject] = {}
+        for tenant, ids in needed.items():
+            kept = self._versions[tenant][1]
+            for i in ids:
+                if i not in kept:
+                    kept[i] = read.get(i)  # None: no such object (known until the next change)
+                if (obj := kept[i]) is not None:
+                    found[i] = obj
+        return found
+
+    def _kept(self, tenant_id: str, version: int) -> dict[str, ConfigObject | None]:
+        entry = self._versions.get(tenant_id)
+        if entry is None or entry[0] != version:
+            if len(self._versions) >= _MAX_ENTRIES:
+                self._versions.clear()
+            entry = self._versions[tenant_id] = (version, {})
+        return entry[1]
 
     @staticmethod
     async def _read(session: AsyncSession, ids: set[str]) -> dict[str, ConfigObject]:

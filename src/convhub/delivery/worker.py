@@ -156,7 +156,7 @@ class DeliveryWorker:
                     probes=probes,
                 )
                 targets = await self.targets.prepare(session, claimed)
-            return [(delivery, targets[delivery.id]) for delivery in claimed]
+            return [(c.delivery, targets[c.delivery.id]) for c in claimed]
         except Exception:  # the database is away: try again shortly, never die
             log.exception("outbox_claim_failed")
             await asyncio.sleep(_IDLE)

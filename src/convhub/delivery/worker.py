@@ -39,6 +39,8 @@ log = structlog.get_logger(__name__)
 _IDLE = 1.0
 # Seconds between two looks for circuit breakers whose probe is due.
 _PROBE_LOOK = 0.25
+# Longest wait after a claim that found fewer due deliveries than it asked for.
+_AFTER_PARTIAL = 0.05
 
 
 class DeliveryWorker:
@@ -72,6 +74,7 @@ class DeliveryWorker:
                     # query, rather than one claim per finished callback (each reads the queue).
                     await self.runtime.wakeup.wait(_IDLE)
                     continue
+                asked = self._wanted()
                 claimed = await self._claim()
                 for delivery, target in claimed:
                     if delivery.id in self._in_flight:
@@ -84,6 +87,12 @@ class DeliveryWorker:
                 if not claimed:
                     await self._sweep()
                     await self.runtime.wakeup.wait(await self._idle_seconds())
+                elif len(claimed) < asked:
+                    # Fewer than asked: nothing else is due now. Claiming again at once would
+                    # read the queue for nothing (one empty claim per message under a steady
+                    # load); the next message or finished callback wakes the loop, and a retry
+                    # falling due meanwhile waits this long at most.
+                    await self.runtime.wakeup.wait(_AFTER_PARTIAL)
         finally:
             if listener is not None:
                 await listener.close()

@@ -161,6 +161,10 @@ class _AnnouncingServer(uvicorn.Server):
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets=sockets)
         if self.started:
+            # The process (not the app, which tests build again and again) is long-running.
+            from convhub.core import collector
+
+            collector.settle()
             _announce(self.root)
 
 
@@ -265,7 +269,7 @@ def worker(
 
 async def _run_worker(settings: Settings, *, probes: tuple[str, int] | None = None) -> None:
     from convhub.assets import cleanup as asset_cleanup
-    from convhub.core import logging
+    from convhub.core import collector, logging
     from convhub.core.runtime import Runtime
     from convhub.delivery.worker import DeliveryWorker
 
@@ -277,6 +281,7 @@ async def _run_worker(settings: Settings, *, probes: tuple[str, int] | None = No
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     task = asyncio.create_task(delivery.run())
+    collector.settle()
     typer.echo(f"convhub worker {delivery.owner} is delivering")
     probe = _probe_server(runtime, task, probes) if probes else None
     probe_task = asyncio.create_task(probe.serve()) if probe else None

@@ -29,28 +29,6 @@ from convhub.routing.workflow import Party
 RETRY_WINDOW = timedelta(hours=24)
 
 
-def enqueue(
-    session: AsyncSession,
-    *,
-    conversation: Conversation,
-    message: Message,
-    recipient: Party,
-    body: dict[str, Any],
-    now: datetime,
-    window: timedelta = RETRY_WINDOW,
-) -> Delivery:
-    delivery = new_delivery(
-        conversation=conversation,
-        message=message,
-        recipient=recipient,
-        body=body,
-        now=now,
-        window=window,
-    )
-    session.add(delivery)
-    return delivery
-
-
 def new_delivery(
     *,
     conversation: Conversation,

@@ -302,14 +302,15 @@ async def _error_to_sender(
     session.add(error)
     await session.flush()  # the message row before its delivery row (foreign key)
     body = callback_body(conversation=conversation, message=error, metadata=None)
-    outbox.enqueue(
-        session,
-        conversation=conversation,
-        message=error,
-        recipient=sender,
-        body=body,
-        now=now,
-        window=window,
+    session.add(
+        outbox.new_delivery(
+            conversation=conversation,
+            message=error,
+            recipient=sender,
+            body=body,
+            now=now,
+            window=window,
+        )
     )
 
 

@@ -31,6 +31,17 @@ class TestRequest:
         assert request.header("Content-Type") == "application/json"
         assert request.header("Authorization") is None
 
+    async def test_a_receivers_cookie_is_never_sent_back(
+        self, client: CallbackClient, receiver: Receiver
+    ) -> None:
+        # One client serves every tenant: a cookie kept from one receiver would reach the others
+        # on the same host.
+        receiver.reply(Reply(202, {"Set-Cookie": "session=tenant-a; Path=/"}), Reply(202))
+        for path in ("/a", "/b"):
+            assert (await deliver(client, target(receiver.url + path))).result == "delivered"
+
+        assert [r.header("Cookie") for r in receiver.requests] == [None, None]
+
     async def test_custom_headers_sent(self, client: CallbackClient, receiver: Receiver) -> None:
         headers = [("X-Api-Key", "k-123"), ("X-Tenant", "acme"), ("Accept", "application/json")]
 

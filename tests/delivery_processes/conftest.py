@@ -24,6 +24,7 @@ from typing import Any
 import httpx
 import pytest
 
+from convhub.core.database import Database
 from convhub.core.settings import Settings
 from tests.apiclients import client_of
 from tests.conftest import API_BASE
@@ -298,3 +299,17 @@ class Arrivals:
             if first != accepted:
                 problems.append(f"{conversation_id}: first deliveries in the order {first}")
         return problems
+
+
+@pytest.fixture
+def db_url(tmp_path: Path) -> Iterator[str]:
+    """A database of the test's own (the outbox tests count every row)."""
+    with fresh_database(tmp_path) as url:  # migrates with an event loop of its own
+        yield url
+
+
+@pytest.fixture
+async def db(db_url: str) -> AsyncIterator[Database]:
+    database = Database(db_url)
+    yield database
+    await database.dispose()

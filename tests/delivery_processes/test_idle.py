@@ -6,30 +6,13 @@ polling the database without a pause."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Iterator
 from datetime import datetime, timedelta
-
-import pytest
 
 from convhub.core.database import Database, utcnow
 from convhub.delivery import outbox
 from convhub.models import Conversation, Delivery, Message, Tenant
-from tests.databases import fresh_database
 
 NOW = utcnow()
-
-
-@pytest.fixture
-def db_url(tmp_path) -> Iterator[str]:
-    with fresh_database(tmp_path) as url:  # migrates with an event loop of its own
-        yield url
-
-
-@pytest.fixture
-async def db(db_url: str) -> AsyncIterator[Database]:
-    database = Database(db_url)
-    yield database
-    await database.dispose()
 
 
 async def _lane(

@@ -77,16 +77,7 @@ async def _active_tenant(
 
 
 async def get_caller(request: Request, runtime: RuntimeDep) -> Caller:
-    """The authenticated caller, or 401-104; resolved once per request (the rate-limit check
-    and the operation's permission check both ask)."""
-    caller: Caller | None = getattr(request.state, "caller", None)
-    if caller is None:
-        caller = await _authenticate(request, runtime)
-        request.state.caller = caller
-    return caller
-
-
-async def _authenticate(request: Request, runtime: Runtime) -> Caller:
+    """The authenticated caller, or 401-104."""
     from convhub.identity import repository, service
 
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
@@ -143,9 +134,14 @@ ConfigManager = Annotated[Caller, Depends(require(perms.MANAGE))]
 ConfigReader = Annotated[Caller, Depends(require(perms.MANAGE, perms.READ))]
 
 
-async def _no_query(request: Request) -> None:
+def refuse_query(request: Request) -> None:
+    """400-101 for any query parameter: for an operation that takes none."""
     if request.query_params:
         raise UnknownQueryParameter(list(request.query_params))
+
+
+async def _no_query(request: Request) -> None:
+    refuse_query(request)
 
 
 # An operation that takes no query parameter refuses any (400-101).

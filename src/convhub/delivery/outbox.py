@@ -165,7 +165,7 @@ async def claim(
         "leased_until": now + lease,
         "lease_to": owner,
     }
-    rows = (await session.execute(leased, parameters)).tuples()
+    rows = await session.execute(leased, parameters)
     claimed = [Claimed(delivery, version, bool(gone)) for delivery, version, gone in rows]
     return sorted(claimed, key=lambda c: (c.delivery.next_attempt_at, c.delivery.seq))
 

@@ -152,7 +152,7 @@ async def _log_attempts(
         DeliveryAttempt.delivery_id.in_(ids)
     )
     rows = await session.execute(counted.group_by(DeliveryAttempt.delivery_id))
-    done: dict[str, int] = dict(rows.tuples().all())  # a Result has keys(): not dict(rows)
+    done: dict[str, int] = dict(rows.all())  # rows, not the Result: it has keys()
     await session.execute(
         insert(DeliveryAttempt),
         [

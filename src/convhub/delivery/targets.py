@@ -88,18 +88,17 @@ class Targets:
         configuration version: every change of a tenant's configuration increments its version
         in the same transaction, so what is kept for the version the claim read is current."""
         needed: dict[str, set[str]] = {}
+        kept_of: dict[str, dict[str, ConfigObject | None]] = {}
         for item in claimed:
             delivery = item.delivery
-            self._kept(delivery.tenant_id, item.config_version)
+            kept_of[delivery.tenant_id] = self._kept(delivery.tenant_id, item.config_version)
             ids = wanted(delivery) | {self._auth_of.get(delivery.recipient_app_id, "")}
             needed.setdefault(delivery.tenant_id, set()).update(i for i in ids if i)
-        missing = {
-            i for tenant, ids in needed.items() for i in ids if i not in self._versions[tenant][1]
-        }
+        missing = {i for tenant, ids in needed.items() for i in ids if i not in kept_of[tenant]}
         read = await self._read(session, missing) if missing else {}
         found: dict[str, ConfigObject] = {}
         for tenant, ids in needed.items():
-            kept = self._versions[tenant][1]
+            kept = kept_of[tenant]
             for i in ids:
                 if i not in kept:
                     kept[i] = read.get(i)  # None: no such object (known until the next change)

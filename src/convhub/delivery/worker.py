@@ -75,7 +75,7 @@ class DeliveryWorker:
                     await self.runtime.wakeup.wait(_IDLE)
                     continue
                 asked = self._wanted()
-                claimed = await self._claim()
+                claimed = await self._claim(asked)
                 for delivery, target in claimed:
                     if delivery.id in self._in_flight:
                         # Its lease ran out while our attempt is still under way: the claim
@@ -143,11 +143,10 @@ class DeliveryWorker:
         except Exception:  # the leases run out all the same
             log.exception("outbox_release_failed")
 
-    async def _claim(self) -> list[tuple[Delivery, CallbackTarget | str]]:
+    async def _claim(self, wanted: int) -> list[tuple[Delivery, CallbackTarget | str]]:
         """Leases on due deliveries, each with where it goes (or why it cannot go), read in
         the claim's transaction."""
-        free = self._wanted()
-        if free <= 0:
+        if wanted <= 0:
             return []
         try:
             # Breakers' probes fall due seconds apart: looking for them four times a second, not
@@ -159,7 +158,7 @@ class DeliveryWorker:
                 claimed = await outbox.claim(
                     session,
                     owner=self.owner,
-                    limit=free,
+                    limit=wanted,
                     lease=self.lease,
                     probe=self.probe,
                     probes=probes,

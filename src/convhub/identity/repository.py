@@ -31,7 +31,7 @@ async def list_clients(session: AsyncSession) -> list[tuple[ApiClient, str]]:
         .join(Tenant, Tenant.id == ApiClient.tenant_id)
         .order_by(ApiClient.created, ApiClient.id)
     )
-    return [(client, tenant) for client, tenant in result.tuples()]
+    return [(client, tenant) for client, tenant in result]
 
 
 def add(session: AsyncSession, obj: Tenant | ApiClient) -> None:

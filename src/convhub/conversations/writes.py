@@ -6,8 +6,15 @@ carries (the driver, SQLAlchemy's execution and the event loop, per statement). 
 ORM's unit of work the three writes were three statements. On PostgreSQL they go as one: data-
 modifying CTEs (``WITH c AS (UPDATE conversations ...), m AS (INSERT INTO messages ...)
 INSERT INTO deliveries ...``), whose foreign-key checks run at the end of the statement, after
-every part has written. SQLite takes no DML in a CTE: three Core statements, still without the
-unit of work.
+every part has written.
+
+SQLite takes no DML in a CTE. There the one statement is an INSERT into a view whose INSTEAD OF
+trigger makes the three writes (a row of the view carries the conversation's changed columns,
+with a mask of which they are, the message and its delivery). The view and its trigger are
+TEMP objects, made on each new connection from the models themselves (:func:`install`): they
+live with the connection, need no migration, and cannot fall behind a new column. A connection
+without them (a process that did not install them) and a message with several deliveries take
+three Core statements, still without the unit of work.
 
 The conversation stays the ORM object the accept path read and changed: its changed attributes
 are read from its history, written here, and the object is then taken out of the session, so
@@ -20,11 +27,21 @@ from __future__ import annotations
 import functools
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, insert, inspect, update
+from sqlalchemy import Column, Integer, MetaData, Table, bindparam, event, insert, inspect, update
+from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.sql.expression import Executable
 
+from convhub.core.database import Database, is_sqlite
 from convhub.models import Conversation, Delivery, Message
+
+# The SQLite view a message's writes are inserted into, and the connection info key saying the
+# connection has it.
+_VIEW = "convhub_message_writes"
+_INSTALLED = "convhub_message_writes"
+# Which part of a view row is which table's columns.
+_PARTS = (("c_", Conversation), ("m_", Message), ("d_", Delivery))
 
 
 def changes(conversation: Conversation) -> dict[str, Any]:
@@ -87,6 +104,99 @@ def _statements(
     return (conversation_update, message_insert, delivery_insert)
 
 
+def _tables() -> tuple[Table, Table, Table]:
+    return cast(tuple[Table, Table, Table], tuple(model.__table__ for _prefix, model in _PARTS))
+
+
+@functools.cache
+def _view() -> Table:
+    """The view's columns, typed as the tables' (so that values are bound as they would be)."""
+    columns = [Column("c_changed", Integer)]
+    for prefix, table in zip((p for p, _m in _PARTS), _tables(), strict=True):
+        columns += [Column(f"{prefix}{c.key}", c.type) for c in table.columns]
+    return Table(_VIEW, MetaData(), *columns)
+
+
+@functools.cache
+def _mask(key: str) -> int:
+    """The bit of the conversation's column ``key`` in the view's ``c_changed``."""
+    conversations = _tables()[0]
+    return 1 << list(conversations.c.keys()).index(key)
+
+
+def sqlite_ddl() -> tuple[str, str]:
+    """The TEMP view and its INSTEAD OF INSERT trigger."""
+    conversations, messages, deliveries = _tables()
+    view = _view()
+    names = ", ".join(f"NULL AS {c.name}" for c in view.columns)
+    assignments = ", ".join(
+        f"{c.name} = CASE WHEN NEW.c_changed & {_mask(c.key)} THEN NEW.c_{c.key} ELSE {c.name} END"
+        for c in conversations.columns
+        if not c.primary_key
+    )
+
+    def insert_of(table: Table, prefix: str) -> str:
+        columns = ", ".join(c.name for c in table.columns)
+        values = ", ".join(f"NEW.{prefix}{c.key}" for c in table.columns)
+        return f"INSERT INTO {table.name} ({columns}) SELECT {values}"
+
+    trigger = (
+        f"CREATE TEMP TRIGGER IF NOT EXISTS {_VIEW}_insert INSTEAD OF INSERT ON {_VIEW} BEGIN "
+        f"UPDATE {conversations.name} SET {assignments} "
+        "WHERE id = NEW.c_id AND NEW.c_changed <> 0; "
+        f"{insert_of(messages, 'm_')}; "
+        f"{insert_of(deliveries, 'd_')} WHERE NEW.d_id IS NOT NULL; "
+        "END"
+    )
+    return f"CREATE TEMP VIEW IF NOT EXISTS {_VIEW} AS SELECT {names} WHERE 0", trigger
+
+
+def _create_view(dbapi_connection: DBAPIConnection, record: ConnectionPoolEntry) -> None:
+    cursor = dbapi_connection.cursor()
+    for statement in sqlite_ddl():
+        cursor.execute(statement)
+    cursor.close()
+    record.info[_INSTALLED] = True
+
+
+def install(db: Database) -> None:
+    """On SQLite, give each new connection of ``db`` the view a message's writes go through."""
+    if is_sqlite(db.url):
+        event.listen(db.engine.sync_engine, "connect", _create_view)
+
+
+@functools.lru_cache(maxsize=64)
+def _view_insert(changed: tuple[str, ...], delivery: bool) -> Executable:
+    """The INSERT for these changed columns, with or without a delivery. Columns left out of
+    the INSERT are NULL in the trigger's NEW row, and no value is bound (nor serialized) for
+    them."""
+    wanted = {"c_changed", "c_id", *(f"c_{key}" for key in changed)}
+    view = _view()
+    columns = [
+        c
+        for c in view.columns
+        if c.key in wanted or c.key.startswith("m_") or (delivery and c.key.startswith("d_"))
+    ]
+    return insert(view).values({c.key: bindparam(c.key, type_=c.type) for c in columns})
+
+
+async def _write_view(
+    session: AsyncSession,
+    changed: dict[str, Any],
+    conversation: Conversation,
+    message: Message,
+    delivery: Delivery | None,
+) -> None:
+    parameters = {f"c_{key}": value for key, value in changed.items()}
+    parameters["c_changed"] = sum(_mask(key) for key in changed)
+    parameters["c_id"] = conversation.id
+    parameters.update({f"m_{key}": value for key, value in row(message).items()})
+    if delivery is not None:
+        parameters.update({f"d_{key}": value for key, value in row(delivery).items()})
+    statement = _view_insert(tuple(sorted(changed)), delivery is not None)
+    await session.execute(statement, parameters)
+
+
 async def write(
     session: AsyncSession,
     *,
@@ -99,6 +209,10 @@ async def write(
     changed = changes(conversation)
     # Out of the session before any statement: an autoflush would write its changes first.
     session.expunge(conversation)
+    if len(deliveries) <= 1 and (await session.connection()).info.get(_INSTALLED):
+        delivery = deliveries[0] if deliveries else None
+        await _write_view(session, changed, conversation, message, delivery)
+        return
     parameters = {f"c_{key}": value for key, value in changed.items()}
     parameters["c_id_"] = conversation.id
     parameters.update({f"m_{key}": value for key, value in row(message).items()})

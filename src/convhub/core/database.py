@@ -28,6 +28,8 @@ from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
 from sqlalchemy.util import await_only
 
+from convhub.core import sqlite_driver
+
 # PostgreSQL: seconds to open a connection, to run one statement of a request or of the worker,
 # and to wait for a pooled connection. Far above what a healthy server needs, they bound how long
 # an outage can hold a request (tests/faults/test_postgres_restart.py).
@@ -97,7 +99,11 @@ def _sqlite_begin(conn: Connection) -> None:
     # that reads, then writes after another writer committed, fails with SQLITE_BUSY_SNAPSHOT
     # without waiting. Read-only sessions stay DEFERRED so they never queue behind writers.
     mode = conn.get_execution_options().get(_BEGIN_MODE, "DEFERRED")
-    conn.exec_driver_sql(f"BEGIN {mode}")
+    driver = conn.connection.dbapi_connection
+    if isinstance(driver, sqlite_driver.OneHopConnection):
+        driver.begin_with_next_statement(f"BEGIN {mode}")  # no hop of its own
+    else:
+        conn.exec_driver_sql(f"BEGIN {mode}")
 
 
 def create_engine(
@@ -106,7 +112,15 @@ def create_engine(
     """The engine for ``url``; ``statement_timeout`` (seconds, PostgreSQL) bounds each statement
     (none for migrations, whose statements may rightly take long)."""
     if is_sqlite(url):
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        engine = create_async_engine(
+            url,
+            connect_args={"timeout": 30},
+            module=sqlite_driver.dbapi(),
+            # Each connection has a thread of its own (aiosqlite): the most recently used one
+            # is taken again, not each in turn (measured: 0.48 ms of SQLite thread CPU per
+            # message on one thread, 0.5 ms spread over four, with more wakeups).
+            pool_use_lifo=True,
+        )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
         return engine

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from convhub.assets.signing import AssetLinks
 from convhub.assets.storage import AssetStore, build_store
 from convhub.configuration.cache import ConfigCache
+from convhub.conversations import writes
 from convhub.core.database import Database
 from convhub.core.security.crypto import SecretBox
 from convhub.core.security.tokens import ExternalVerifier, VerifiedTokens
@@ -40,9 +41,11 @@ class Runtime:
 
     @classmethod
     def build(cls, settings: Settings) -> Runtime:
+        db = Database(settings.database_url, pool_size=settings.database_pool_size)
+        writes.install(db)
         return cls(
             settings=settings,
-            db=Database(settings.database_url, pool_size=settings.database_pool_size),
+            db=db,
             box=SecretBox(settings.encryption_key.get_secret_value()),
             store=build_store(settings),
             external=ExternalVerifier(settings) if settings.oidc_jwks_url else None,

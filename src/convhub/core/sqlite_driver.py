@@ -1,0 +1,153 @@
+"""SQLAlchemy's aiosqlite adapter with one thread hop per statement instead of three or four.
+
+aiosqlite runs each sqlite3 call on the connection's own thread and hands the result back to
+the event loop. SQLAlchemy's adapter makes one such call per step of a statement: open a
+cursor, execute, fetch the rows, close the cursor. Each call waits its turn on the event loop
+to come back, so under load a statement costs as many loop turns as it has steps. SQLite has one
+writer at a time, and a write transaction holds the write lock across every one of those turns:
+the lock's hold time, not CPU, set the SQLite throughput (17 loop turns per accepted message,
+where 6 statements need 6).
+
+Here a statement's steps run together on the connection's thread (open, execute, fetch, close),
+and the rows come back with the description, the row count and the last row id. Everything else
+is SQLAlchemy's adapter as it is: connecting, commit, rollback, terminate, server-side cursors.
+It reaches into aiosqlite as SQLAlchemy's own adapter does (``_execute``, ``_conn``); the
+aiosqlite version is pinned, and tests/core/test_sqlite_driver.py covers what it relies on.
+"""
+
+from __future__ import annotations
+
+import collections
+import sqlite3
+from collections.abc import Sequence
+from typing import Any, cast
+
+import aiosqlite
+from sqlalchemy.connectors.asyncio import AsyncIODBAPIConnection
+from sqlalchemy.dialects.sqlite.aiosqlite import (
+    AsyncAdapt_aiosqlite_connection,
+    AsyncAdapt_aiosqlite_cursor,
+    AsyncAdapt_aiosqlite_dbapi,
+)
+from sqlalchemy.util import await_only, immutabledict
+
+_Outcome = tuple[Any, list[Any] | None, int, int | None]
+
+
+def _run(
+    raw: sqlite3.Connection, begin: str | None, operation: str, parameters: Any, many: bool
+) -> _Outcome:
+    """One statement, whole, on the connection's thread; after ``begin`` if one is due."""
+    cursor = raw.cursor()
+    try:
+        if begin is not None:
+            cursor.execute(begin)
+        if many:
+            cursor.executemany(operation, parameters)
+        else:
+            cursor.execute(operation, () if parameters is None else parameters)
+        description = cursor.description
+        rows = cursor.fetchall() if description else None
+        return description, rows, cursor.rowcount, cursor.lastrowid
+    finally:
+        cursor.close()
+
+
+class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
+    __slots__ = ("_description", "_lastrowid", "_rowcount")
+
+    def __init__(self, adapt_connection: AsyncAdapt_aiosqlite_connection) -> None:
+        # No aiosqlite cursor (one hop to open, one to close): each statement opens its own
+        # sqlite3 cursor on the thread.
+        self._adapt_connection = adapt_connection
+        self._connection = adapt_connection._connection
+        self._soft_closed_memoized = immutabledict()
+        self._rows = collections.deque()
+        self._description: Any = None
+        self._rowcount = -1
+        self._lastrowid: int | None = None
+
+    @property
+    def description(self) -> Any:
+        return self._description
+
+    @property
+    def rowcount(self) -> int:
+        return self._rowcount
+
+    @property
+    def lastrowid(self) -> int:
+        return cast(int, self._lastrowid)
+
+    def execute(self, operation: Any, parameters: Any = None) -> None:
+        self._hop(operation, parameters, many=False)
+
+    def executemany(self, operation: Any, seq_of_parameters: Sequence[Any]) -> None:
+        self._hop(operation, seq_of_parameters, many=True)
+
+    def _hop(self, operation: str, parameters: Any, *, many: bool) -> None:
+        adapted = cast(OneHopConnection, self._adapt_connection)
+        connection = cast(aiosqlite.Connection, self._connection)
+        begin, adapted._begin, adapted._open = adapted._begin, None, True
+        try:
+            outcome: _Outcome = await_only(
+                connection._execute(  # type: ignore[no-untyped-call]
+                    _run, connection._conn, begin, operation, parameters, many
+                )
+            )
+        except Exception as error:
+            adapted._handle_exception(error)
+        self._description, rows, self._rowcount, self._lastrowid = outcome
+        self._rows = collections.deque(rows or ())
+
+    async def _async_soft_close(self) -> None:
+        return None
+
+    def close(self) -> None:
+        self._rows.clear()
+
+
+class OneHopConnection(AsyncAdapt_aiosqlite_connection):
+    """Also saves the hops of transaction control that have nothing to do: BEGIN goes with the
+    transaction's first statement, and a commit or rollback with no statement since the last
+    one (the pool's rollback when a committed connection is returned) is skipped."""
+
+    __slots__ = ("_begin", "_open")
+
+    def __init__(self, dbapi: Any, connection: AsyncIODBAPIConnection) -> None:
+        super().__init__(dbapi, connection)
+        # The BEGIN to run before the next statement; whether a statement ran since the last
+        # commit or rollback (with isolation_level None, only then can a transaction be open).
+        self._begin: str | None = None
+        self._open = False
+
+    _cursor_cls = OneHopCursor  # type: ignore[assignment]
+
+    def begin_with_next_statement(self, begin: str) -> None:
+        self._begin = begin
+
+    def commit(self) -> None:
+        self._begin = None
+        if self._open:
+            super().commit()
+            # Not before: a COMMIT that fails (a deferred constraint) leaves the transaction
+            # open, and the rollback that follows must then run.
+            self._open = False
+
+    def rollback(self) -> None:
+        self._begin = None
+        if self._open:
+            super().rollback()
+            self._open = False
+
+
+class OneHopDBAPI(AsyncAdapt_aiosqlite_dbapi):
+    """Pass as ``module=`` to ``create_async_engine`` for a ``sqlite+aiosqlite`` URL."""
+
+    def connect(self, *arg: Any, **kw: Any) -> OneHopConnection:
+        adapted = super().connect(*arg, **kw)
+        return OneHopConnection(self, adapted._connection)
+
+
+def dbapi() -> OneHopDBAPI:
+    return OneHopDBAPI(aiosqlite, sqlite3)

@@ -162,9 +162,10 @@ class _AnnouncingServer(uvicorn.Server):
         await super().startup(sockets=sockets)
         if self.started:
             # The process (not the app, which tests build again and again) is long-running.
-            from convhub.core import collector
+            from convhub.core import collector, logging
 
             collector.settle()
+            logging.settle()
             _announce(self.root)
 
 
@@ -282,6 +283,7 @@ async def _run_worker(settings: Settings, *, probes: tuple[str, int] | None = No
         loop.add_signal_handler(signum, stop.set)
     task = asyncio.create_task(delivery.run())
     collector.settle()
+    logging.settle()
     typer.echo(f"convhub worker {delivery.owner} is delivering")
     probe = _probe_server(runtime, task, probes) if probes else None
     probe_task = asyncio.create_task(probe.serve()) if probe else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated, Any
 
 import structlog
@@ -76,6 +77,8 @@ def _observe(http: Request, sent: list[dict[str, Any]], accepted: list[dict[str,
         conversations=sorted({a["conversation"]["id"] for a in accepted if "conversation" in a}),
         messages=[a["id"] for a in accepted],
     )
+    if not log.is_enabled_for(logging.DEBUG):
+        return
     for message, answer in zip(sent, accepted, strict=True):
         content = message.get("content")
         if content is not None and content.get("redact") is True:

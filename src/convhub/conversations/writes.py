@@ -45,27 +45,38 @@ _PARTS = (("c_", Conversation), ("m_", Message), ("d_", Delivery))
 
 
 def changes(conversation: Conversation) -> dict[str, Any]:
-    """The conversation's attributes changed since it was read (or last flushed)."""
+    """The conversation's columns set since it was read (or last flushed), with their values.
+
+    Read from the ORM's record of the original values of what was set (``committed_state``),
+    not by asking every attribute for its history: this runs for every message.
+    """
     state = inspect(conversation)
-    return {
-        attr.key: attr.value
-        for attr in state.attrs
-        if attr.key in state.mapper.column_attrs and attr.history.has_changes()
-    }
+    columns = state.mapper.column_attrs
+    return {key: state.dict[key] for key in state.committed_state if key in columns}
 
 
 def row(item: Message | Delivery) -> dict[str, Any]:
     """All columns of a new row, with the model's Python-side defaults for those left unset."""
-    values: dict[str, Any] = {}
-    for column in type(item).__table__.columns:
-        value = getattr(item, column.key)
-        default = column.default
-        if value is None and default is not None and default.is_scalar:
-            value = default.arg
-        elif value is None and default is not None and default.is_callable:
-            value = default.arg(None)
-        values[column.key] = value
-    return values
+    values = item.__dict__
+    row: dict[str, Any] = {}
+    for key, scalar, factory in _defaults(type(item)):
+        value = values.get(key)
+        if value is None:
+            value = factory(None) if factory is not None else scalar
+        row[key] = value
+    return row
+
+
+@functools.cache
+def _defaults(model: type[Message | Delivery]) -> tuple[tuple[str, Any, Any], ...]:
+    """Per column of ``model``: its key, its scalar default and its default factory."""
+    plan = []
+    for column in cast(Table, model.__table__).columns:
+        default = cast(Any, column.default)  # a ColumnDefault when set
+        scalar = default.arg if default is not None and default.is_scalar else None
+        factory = default.arg if default is not None and default.is_callable else None
+        plan.append((column.key, scalar, factory))
+    return tuple(plan)
 
 
 def _bound(table: Table, prefix: str, keys: tuple[str, ...]) -> dict[str, Any]:

@@ -29,3 +29,11 @@ def configure(level: str = "INFO") -> None:
         logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
         cache_logger_on_first_use=False,
     )
+
+
+def settle() -> None:
+    """Call once a long-running process (``convhub serve``, ``convhub worker``) has configured
+    logging for good: each logger is then built once, at its first use, instead of at every
+    call (the request log line alone rebuilt one per request). Not for the application object,
+    which tests build again and again with other levels."""
+    structlog.configure(cache_logger_on_first_use=True)

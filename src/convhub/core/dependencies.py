@@ -1,5 +1,5 @@
-"""Request dependencies as named ``Annotated`` aliases: ``RuntimeDep``, ``CallerDep``,
-``ConfigManager``/``ConfigReader`` (permission checks) and ``NoQuery``.
+"""Request dependencies as named ``Annotated`` aliases: ``RuntimeDep``, ``ConfigManager``/
+``ConfigReader`` (permission checks, built by :func:`require`) and ``NoQuery``.
 
 There is no session dependency on purpose: a handler opens ``runtime.db.session()`` around its
 service call, so the commit happens inside the handler, before the response is sent, and a
@@ -18,6 +18,7 @@ from convhub.core.errors import Forbidden, Unauthorized, UnknownQueryParameter
 from convhub.core.runtime import Runtime
 from convhub.core.security import permissions as perms
 from convhub.core.security.tokens import Caller, InvalidTokenError
+from convhub.identity import repository, service
 from convhub.ratelimits import guard as rate_limits
 
 # How long a process trusts that an API client is not revoked (or an external tenant exists)
@@ -76,10 +77,8 @@ async def _active_tenant(
     return value
 
 
-async def get_caller(request: Request, runtime: RuntimeDep) -> Caller:
+async def get_caller(request: Request, runtime: Runtime) -> Caller:
     """The authenticated caller, or 401-104."""
-    from convhub.identity import repository, service
-
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized()
@@ -114,15 +113,18 @@ async def get_caller(request: Request, runtime: RuntimeDep) -> Caller:
     return Caller(client_id=claims.subject, tenant_id=found, permissions=claims.permissions)
 
 
-CallerDep = Annotated[Caller, Depends(get_caller)]
+def require(*permissions: str) -> Callable[[Request], Coroutine[Any, Any, Caller]]:
+    """A dependency: the authenticated caller (:func:`get_caller`), who must hold one of
+    ``permissions`` (x-egain-app-permissions).
 
+    One dependency, not a chain of them (caller, then runtime): FastAPI resolves each level of
+    a chain per request, and this runs on every operation."""
 
-def require(*permissions: str) -> Callable[[Request, Caller], Coroutine[Any, Any, Caller]]:
-    """A dependency: the caller must hold one of ``permissions`` (x-egain-app-permissions)."""
-
-    async def check(request: Request, caller: CallerDep) -> Caller:
+    async def check(request: Request) -> Caller:
+        runtime = runtime_of(request)
+        caller = await get_caller(request, runtime)
         # Every operation: rate limits first (DECISIONS §10); it also notes the tenant for the log.
-        await rate_limits.count(request, runtime_of(request), caller)
+        await rate_limits.count(request, runtime, caller)
         if caller.permissions.isdisjoint(permissions):
             raise Forbidden()
         return caller

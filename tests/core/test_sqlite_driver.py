@@ -13,8 +13,10 @@ import aiosqlite
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from convhub.core.database import Database
+from convhub.core.sqlite_driver import OneHopConnection
 
 pytestmark = pytest.mark.database_free
 
@@ -145,3 +147,43 @@ async def test_a_failed_commit_is_rolled_back_and_releases_the_write_lock(db):
         await session.execute(text("INSERT INTO t (v) VALUES ('kept')"))
     async with db.session(write=False) as session:
         assert (await session.execute(text("SELECT v FROM t"))).scalars().all() == ["kept"]
+
+
+async def _hold(session: AsyncSession) -> None:
+    driver = (await (await session.connection()).get_raw_connection()).dbapi_connection
+    assert isinstance(driver, OneHopConnection)
+    driver.hold_next_statement()
+
+
+async def test_a_held_statement_goes_with_the_commit(db, hops):
+    async with db.session() as session:
+        await _hold(session)
+        await session.execute(text("INSERT INTO t (v) VALUES ('held')"))
+    assert hops == ["_commit"]  # BEGIN IMMEDIATE, the INSERT and COMMIT: one trip
+    async with db.session(write=False) as session:
+        assert (await session.execute(text("SELECT v FROM t"))).scalars().all() == ["held"]
+
+
+async def test_a_held_statement_goes_before_the_next_one(db, hops):
+    async with db.session() as session:
+        await session.execute(text("INSERT INTO t (v) VALUES ('first')"))
+        await _hold(session)
+        await session.execute(text("INSERT INTO t (v) VALUES ('held')"))
+        seen = (await session.execute(text("SELECT v FROM t ORDER BY id"))).scalars().all()
+    assert seen == ["first", "held"]
+    assert hops == ["_run", "_run", "commit"]
+
+
+async def _held_failure(db: Database) -> None:
+    async with db.session() as session:
+        await session.execute(text("INSERT INTO t (id, v) VALUES (1, 'one')"))
+        await _hold(session)
+        await session.execute(text("INSERT INTO t (id, v) VALUES (1, 'again')"))
+
+
+async def test_a_held_statement_that_fails_fails_the_commit_and_nothing_stays(db):
+    with pytest.raises(IntegrityError):
+        await _held_failure(db)
+    async with db.session() as session:
+        assert (await session.execute(text("SELECT count(*) FROM t"))).scalar_one() == 0
+        await session.execute(text("INSERT INTO t (v) VALUES ('after')"))

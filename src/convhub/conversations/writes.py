@@ -33,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.sql.expression import Executable
 
+from convhub.core import sqlite_driver
 from convhub.core.database import Database, is_sqlite
 from convhub.models import Conversation, Delivery, Message
 
@@ -220,8 +221,14 @@ async def write(
     changed = changes(conversation)
     # Out of the session before any statement: an autoflush would write its changes first.
     session.expunge(conversation)
-    if len(deliveries) <= 1 and (await session.connection()).info.get(_INSTALLED):
+    connection = await session.connection()
+    if len(deliveries) <= 1 and connection.info.get(_INSTALLED):
         delivery = deliveries[0] if deliveries else None
+        # Sent with the COMMIT (or the request's next statement): the write lock is held from
+        # the read to the commit, and each trip to SQLite's thread waits its turn on the loop.
+        driver = (await connection.get_raw_connection()).dbapi_connection
+        if isinstance(driver, sqlite_driver.OneHopConnection):
+            driver.hold_next_statement()
         await _write_view(session, changed, conversation, message, delivery)
         return
     parameters = {f"c_{key}": value for key, value in changed.items()}

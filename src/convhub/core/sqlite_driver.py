@@ -34,14 +34,29 @@ from sqlalchemy.util import await_only, immutabledict
 _Outcome = tuple[Any, list[Any] | None, int, int | None]
 
 
+_Statement = tuple[str, Any]
+
+
+def _before(cursor: sqlite3.Cursor, begin: str | None, held: list[_Statement]) -> None:
+    if begin is not None:
+        cursor.execute(begin)
+    for operation, parameters in held:
+        cursor.execute(operation, parameters)
+
+
 def _run(
-    raw: sqlite3.Connection, begin: str | None, operation: str, parameters: Any, many: bool
+    raw: sqlite3.Connection,
+    begin: str | None,
+    held: list[_Statement],
+    operation: str,
+    parameters: Any,
+    many: bool,
 ) -> _Outcome:
-    """One statement, whole, on the connection's thread; after ``begin`` if one is due."""
+    """One statement, whole, on the connection's thread; after ``begin`` and the statements
+    held back, if any."""
     cursor = raw.cursor()
     try:
-        if begin is not None:
-            cursor.execute(begin)
+        _before(cursor, begin, held)
         if many:
             cursor.executemany(operation, parameters)
         else:
@@ -51,6 +66,16 @@ def _run(
         return description, rows, cursor.rowcount, cursor.lastrowid
     finally:
         cursor.close()
+
+
+def _commit(raw: sqlite3.Connection, begin: str | None, held: list[_Statement]) -> None:
+    """The statements held back, then COMMIT, on the connection's thread."""
+    cursor = raw.cursor()
+    try:
+        _before(cursor, begin, held)
+    finally:
+        cursor.close()
+    raw.commit()
 
 
 class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
@@ -80,6 +105,14 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
         return cast(int, self._lastrowid)
 
     def execute(self, operation: Any, parameters: Any = None) -> None:
+        adapted = cast(OneHopConnection, self._adapt_connection)
+        if adapted._hold_next:
+            # Sent with the transaction's next statement or its COMMIT: no rows, no count.
+            adapted._hold_next, adapted._open = False, True
+            adapted._held.append((operation, () if parameters is None else parameters))
+            self._description, self._rowcount, self._lastrowid = None, -1, None
+            self._rows.clear()
+            return
         self._hop(operation, parameters, many=False)
 
     def executemany(self, operation: Any, seq_of_parameters: Sequence[Any]) -> None:
@@ -89,10 +122,11 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
         adapted = cast(OneHopConnection, self._adapt_connection)
         connection = cast(aiosqlite.Connection, self._connection)
         begin, adapted._begin, adapted._open = adapted._begin, None, True
+        held, adapted._held = adapted._held, []
         try:
             outcome: _Outcome = await_only(
                 connection._execute(  # type: ignore[no-untyped-call]
-                    _run, connection._conn, begin, operation, parameters, many
+                    _run, connection._conn, begin, held, operation, parameters, many
                 )
             )
         except Exception as error:
@@ -112,7 +146,7 @@ class OneHopConnection(AsyncAdapt_aiosqlite_connection):
     transaction's first statement, and a commit or rollback with no statement since the last
     one (the pool's rollback when a committed connection is returned) is skipped."""
 
-    __slots__ = ("_begin", "_open")
+    __slots__ = ("_begin", "_held", "_hold_next", "_open")
 
     def __init__(self, dbapi: Any, connection: AsyncIODBAPIConnection) -> None:
         super().__init__(dbapi, connection)
@@ -120,22 +154,44 @@ class OneHopConnection(AsyncAdapt_aiosqlite_connection):
         # commit or rollback (with isolation_level None, only then can a transaction be open).
         self._begin: str | None = None
         self._open = False
+        # Statements held back (hold_next_statement), sent before the next one or the COMMIT.
+        self._hold_next = False
+        self._held: list[_Statement] = []
 
     _cursor_cls = OneHopCursor  # type: ignore[assignment]
 
     def begin_with_next_statement(self, begin: str) -> None:
         self._begin = begin
 
+    def hold_next_statement(self) -> None:
+        """Send the next statement (one that returns no rows, whose row count nobody reads)
+        together with the one after it, or with the COMMIT: one trip fewer while the write lock
+        is held. An error it raises is raised there."""
+        self._hold_next = True
+
     def commit(self) -> None:
-        self._begin = None
-        if self._open:
+        begin, self._begin, self._hold_next = self._begin, None, False
+        if not self._open:
+            return
+        held, self._held = self._held, []
+        if held:
+            connection = cast(aiosqlite.Connection, self._connection)
+            try:
+                await_only(
+                    connection._execute(  # type: ignore[no-untyped-call]
+                        _commit, connection._conn, begin, held
+                    )
+                )
+            except Exception as error:
+                self._handle_exception(error)
+        else:
             super().commit()
-            # Not before: a COMMIT that fails (a deferred constraint) leaves the transaction
-            # open, and the rollback that follows must then run.
-            self._open = False
+        # Not before: a COMMIT that fails (a deferred constraint) leaves the transaction open,
+        # and the rollback that follows must then run.
+        self._open = False
 
     def rollback(self) -> None:
-        self._begin = None
+        self._begin, self._hold_next, self._held = None, False, []
         if self._open:
             super().rollback()
             self._open = False

@@ -18,7 +18,6 @@ import time
 import uuid
 from datetime import timedelta
 
-import asyncpg  # type: ignore[import-untyped]
 import structlog
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
@@ -29,7 +28,7 @@ from convhub.core.runtime import Runtime
 from convhub.delivery import health, outbox, recording
 from convhub.delivery.batcher import Batcher
 from convhub.delivery.client import CallbackClient, CallbackTarget, Outcome
-from convhub.delivery.signal import CHANNEL
+from convhub.delivery.signal import Listener
 from convhub.delivery.targets import Targets
 from convhub.models import Delivery, Tenant
 
@@ -256,17 +255,12 @@ class DeliveryWorker:
             self._secrets[tenant_id] = self.runtime.box.open(tenant.signing_secret)
         return self._secrets[tenant_id]
 
-    async def _listen(self) -> asyncpg.Connection | None:
+    async def _listen(self) -> Listener | None:
         """On PostgreSQL, wake up when another process commits deliveries (pg_notify)."""
         url = make_url(self.runtime.db.url)
         if url.get_backend_name() != "postgresql":
             return None
-        try:
-            connection = await asyncpg.connect(
-                url.set(drivername="postgresql").render_as_string(hide_password=False)
-            )
-        except Exception:
-            log.exception("listen_failed")
-            return None
-        await connection.add_listener(CHANNEL, lambda *_args: self.runtime.wakeup.set())
-        return connection
+        dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
+        listener = Listener(dsn, self.runtime.wakeup)
+        listener.start()
+        return listener

@@ -34,13 +34,19 @@ async def request_links(request: Request, runtime: RuntimeDep) -> AssetLinks:
 
 
 def links_of(request: Request, runtime: Runtime) -> AssetLinks:
-    """The links of answers to ``request``, kept per base URL (there are one or two)."""
-    base = str(request.base_url)
-    links = runtime.asset_links.get(base)
+    """The links of answers to ``request``, kept per base URL (there are one or two).
+
+    Looked up by what the base URL is made of (scheme, Host header or server, root path):
+    building it (``request.base_url``) parses a URL, on every sendMessage."""
+    scope = request.scope
+    host = request.headers.get("host")
+    key = (scope.get("scheme"), host, None if host else scope.get("server"), scope.get("root_path"))
+    links = runtime.asset_links.get(key)
     if links is None:
         if len(runtime.asset_links) > 100:  # Host headers are the client's to choose
             runtime.asset_links.clear()
-        links = runtime.asset_links[base] = links_for(runtime.settings, request_base=base)
+        base = str(request.base_url)
+        links = runtime.asset_links[key] = links_for(runtime.settings, request_base=base)
     return links
 
 

@@ -31,8 +31,9 @@ class Runtime:
     wakeup: Wakeup = field(default_factory=Wakeup)
     # What the accept path read of each tenant's configuration, per configuration version.
     config: ConfigCache = field(default_factory=ConfigCache)
-    # The asset links of answers, per base URL the requests came to (assets/router.links_of).
-    asset_links: dict[str, AssetLinks] = field(default_factory=dict)
+    # The asset links of answers, per base URL the requests came to (assets/router.links_of),
+    # by scheme, Host header (or server) and root path.
+    asset_links: dict[tuple[object, ...], AssetLinks] = field(default_factory=dict)
     # Our own tokens verified by this process, until each expires (core/dependencies.py).
     tokens: VerifiedTokens = field(init=False)
 

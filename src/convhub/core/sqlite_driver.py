@@ -1,18 +1,20 @@
-"""SQLAlchemy's aiosqlite adapter with one thread hop per statement instead of three or four.
+"""SQLAlchemy's aiosqlite adapter with one trip to SQLite's thread per statement instead of
+three or four.
 
 aiosqlite runs each sqlite3 call on the connection's own thread and hands the result back to
 the event loop. SQLAlchemy's adapter makes one such call per step of a statement: open a
-cursor, execute, fetch the rows, close the cursor. Each call waits its turn on the event loop
-to come back, so under load a statement costs as many loop turns as it has steps. SQLite has one
-writer at a time, and a write transaction holds the write lock across every one of those turns:
-the lock's hold time, not CPU, set the SQLite throughput (17 loop turns per accepted message,
-where 6 statements need 6).
+cursor, execute, fetch the rows, close the cursor. Each call costs CPU and waits its turn on the
+event loop to come back. SQLite has one writer at a time, and a write transaction holds the
+write lock across every one of those waits. An accepted message took 17 trips (BEGIN, the read,
+three writes, COMMIT, the pool's rollback); it now takes 3: the read with the BEGIN before it,
+then its write with the COMMIT after it (:meth:`OneHopConnection.hold_next_statement`).
 
-Here a statement's steps run together on the connection's thread (open, execute, fetch, close),
-and the rows come back with the description, the row count and the last row id. Everything else
-is SQLAlchemy's adapter as it is: connecting, commit, rollback, terminate, server-side cursors.
-It reaches into aiosqlite as SQLAlchemy's own adapter does (``_execute``, ``_conn``); the
-aiosqlite version is pinned, and tests/core/test_sqlite_driver.py covers what it relies on.
+Here a statement's steps run together on the connection's thread, and the rows come back with
+the description, the row count and the last row id. BEGIN goes with the transaction's first
+statement, and a commit or rollback with nothing to end costs no trip. Connecting, terminating
+and server-side cursors are SQLAlchemy's adapter as it is. This reaches into aiosqlite as
+SQLAlchemy's own adapter does (``_execute``, ``_conn``); the aiosqlite version is pinned, and
+tests/core/test_sqlite_driver.py covers what it relies on.
 """
 
 from __future__ import annotations
@@ -32,8 +34,6 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
 from sqlalchemy.util import await_only, immutabledict
 
 _Outcome = tuple[Any, list[Any] | None, int, int | None]
-
-
 _Statement = tuple[str, Any]
 
 
@@ -122,7 +122,7 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
         adapted = cast(OneHopConnection, self._adapt_connection)
         connection = cast(aiosqlite.Connection, self._connection)
         begin, adapted._begin, adapted._open = adapted._begin, None, True
-        held, adapted._held = adapted._held, []
+        held, adapted._held, adapted._hold_next = adapted._held, [], False
         try:
             outcome: _Outcome = await_only(
                 connection._execute(  # type: ignore[no-untyped-call]
@@ -142,9 +142,10 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
 
 
 class OneHopConnection(AsyncAdapt_aiosqlite_connection):
-    """Also saves the hops of transaction control that have nothing to do: BEGIN goes with the
-    transaction's first statement, and a commit or rollback with no statement since the last
-    one (the pool's rollback when a committed connection is returned) is skipped."""
+    """Also saves the trips of transaction control: BEGIN goes with the transaction's first
+    statement, a statement held back goes with the COMMIT, and a commit or rollback with no
+    statement since the last one (the pool's rollback when a committed connection is returned)
+    costs nothing."""
 
     __slots__ = ("_begin", "_held", "_hold_next", "_open")
 

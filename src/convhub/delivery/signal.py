@@ -67,12 +67,15 @@ class Listener:
         delay = _RECONNECT_FIRST
         while True:
             lost = asyncio.Event()
+            connection = None
             try:
                 connection = await asyncpg.connect(self._dsn, timeout=_CONNECT_TIMEOUT)
                 connection.add_termination_listener(lambda _connection, lost=lost: lost.set())
                 await connection.add_listener(CHANNEL, lambda *_args: self._wakeup.set())
             except Exception as exc:  # the server is away: try again later
                 log.warning("listen_failed", error=repr(exc), retry_in_s=delay)
+                if connection is not None:
+                    connection.terminate()
                 await asyncio.sleep(delay)
                 delay = min(2 * delay, _RECONNECT_LAST)
                 continue

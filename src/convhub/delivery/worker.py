@@ -65,7 +65,7 @@ class DeliveryWorker:
         self._delivered: Batcher[tuple[Delivery, Outcome]] = Batcher(self._record_delivered)
 
     async def run(self) -> None:
-        listener = await self._listen()
+        listener = self._listen()
         try:
             while not self._stopping:
                 if self._wanted() < max(1, self.capacity // 4):
@@ -255,7 +255,7 @@ class DeliveryWorker:
             self._secrets[tenant_id] = self.runtime.box.open(tenant.signing_secret)
         return self._secrets[tenant_id]
 
-    async def _listen(self) -> Listener | None:
+    def _listen(self) -> Listener | None:
         """On PostgreSQL, wake up when another process commits deliveries (pg_notify)."""
         url = make_url(self.runtime.db.url)
         if url.get_backend_name() != "postgresql":

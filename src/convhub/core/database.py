@@ -174,16 +174,31 @@ class Database:
         writer = self.engine.execution_options(**{_BEGIN_MODE: "IMMEDIATE"})
         self._write = async_sessionmaker(writer, expire_on_commit=False)
         self._read = async_sessionmaker(self.engine, expire_on_commit=False)
+        # PostgreSQL: each statement commits on its own (no BEGIN, no COMMIT: two round trips
+        # fewer), for work whose writes are each one atomic statement (the worker's claim).
+        autocommit = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._autocommit = (
+            None if is_sqlite(url) else async_sessionmaker(autocommit, expire_on_commit=False)
+        )
         # SQLite has one writer at a time and its busy handler polls instead of queueing: under
         # a burst, one waiting transaction can lose the race for longer than the busy timeout.
         # Within a process, writers take turns here first (first come, first served).
         self._write_turn = asyncio.Lock() if is_sqlite(url) else None
 
     @asynccontextmanager
-    async def session(self, *, write: bool = True) -> AsyncIterator[AsyncSession]:
-        """A session whose transaction commits when the block ends and rolls back on error."""
-        factory = self._write if write else self._read
-        turn = self._write_turn if write else None
+    async def session(
+        self, *, write: bool = True, transaction: bool = True
+    ) -> AsyncIterator[AsyncSession]:
+        """A session whose transaction commits when the block ends and rolls back on error.
+
+        ``transaction=False``: on PostgreSQL, no transaction around the statements, each
+        commits on its own; on SQLite, which needs its write lock taken up front, the same as
+        ``transaction=True``."""
+        if not transaction and self._autocommit is not None:
+            factory, turn = self._autocommit, None
+        else:
+            factory = self._write if write else self._read
+            turn = self._write_turn if write else None
         async with turn or contextlib.nullcontext(), factory() as session:
             try:
                 yield session

@@ -153,7 +153,10 @@ class DeliveryWorker:
             probes = time.monotonic() >= self._next_probe_look
             if probes:
                 self._next_probe_look = time.monotonic() + _PROBE_LOOK
-            async with self.runtime.db.session() as session:
+            # No transaction: the claim is one UPDATE ... RETURNING (and, four times a second,
+            # one for the probes), each atomic on its own; BEGIN and COMMIT were two round
+            # trips on the way from the commit of a message to its callback.
+            async with self.runtime.db.session(transaction=False) as session:
                 claimed = await outbox.claim(
                     session,
                     owner=self.owner,

@@ -1,0 +1,42 @@
+"""``Database.session(transaction=False)``: on PostgreSQL each statement commits on its own (no
+BEGIN, no COMMIT round trips: the worker's claim); on SQLite, which takes its write lock up
+front, it is an ordinary write transaction."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+
+from convhub.core.database import Database
+
+
+@pytest.fixture
+async def table(database: Database) -> AsyncIterator[str]:
+    name = f"t_{uuid.uuid4().hex[:8]}"
+    async with database.session() as session:
+        await session.execute(text(f"CREATE TABLE {name} (v INTEGER NOT NULL)"))
+    yield name
+    async with database.session() as session:
+        await session.execute(text(f"DROP TABLE {name}"))
+
+
+async def _count(database: Database, table: str) -> int:
+    async with database.session(write=False) as session:
+        return int((await session.execute(text(f"SELECT count(*) FROM {table}"))).scalar_one())
+
+
+async def _insert_then_fail(database: Database, table: str) -> None:
+    async with database.session(transaction=False) as session:
+        await session.execute(text(f"INSERT INTO {table} (v) VALUES (1)"))
+        await session.execute(text(f"INSERT INTO {table} (v) VALUES (NULL)"))
+
+
+async def test_without_a_transaction_each_statement_stands_on_its_own(database, table):
+    with pytest.raises(IntegrityError):
+        await _insert_then_fail(database, table)
+    kept = 1 if database.engine.dialect.name == "postgresql" else 0
+    assert await _count(database, table) == kept

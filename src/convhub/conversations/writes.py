@@ -14,12 +14,14 @@ with a mask of which they are, the message and its delivery). The view and its t
 TEMP objects, made on each new connection from the models themselves (:func:`install`): they
 live with the connection, need no migration, and cannot fall behind a new column. A connection
 without them (a process that did not install them) and a message with several deliveries take
-three Core statements, still without the unit of work.
+three Core statements, still without the unit of work. On SQLite the one statement goes to
+SQLite together with the COMMIT (core/sqlite_driver.py: the write lock is held from the read to
+the commit, and each trip to SQLite's thread waits its turn on the event loop).
 
-The conversation stays the ORM object the accept path read and changed: its changed attributes
-are read from its history, written here, and the object is then taken out of the session, so
-that no flush writes them a second time. A later read in the same transaction (the next message
-of a batch) reads the row again, as written.
+The conversation stays the ORM object the accept path read and changed: its changed columns
+are read from the ORM's record of what was set (``committed_state``), written here, and the
+object is then taken out of the session, so that no flush writes them a second time. A later
+read in the same transaction (the next message of a batch) reads the row again, as written.
 """
 
 from __future__ import annotations
@@ -37,10 +39,9 @@ from convhub.core import sqlite_driver
 from convhub.core.database import Database, is_sqlite
 from convhub.models import Conversation, Delivery, Message
 
-# The SQLite view a message's writes are inserted into, and the connection info key saying the
+# The SQLite view a message's writes are inserted into; also the connection info key saying the
 # connection has it.
 _VIEW = "convhub_message_writes"
-_INSTALLED = "convhub_message_writes"
 # Which part of a view row is which table's columns.
 _PARTS = (("c_", Conversation), ("m_", Message), ("d_", Delivery))
 
@@ -168,7 +169,7 @@ def _create_view(dbapi_connection: DBAPIConnection, record: ConnectionPoolEntry)
     for statement in sqlite_ddl():
         cursor.execute(statement)
     cursor.close()
-    record.info[_INSTALLED] = True
+    record.info[_VIEW] = True
 
 
 def install(db: Database) -> None:
@@ -217,18 +218,17 @@ async def write(
     deliveries: list[Delivery],
 ) -> None:
     """Write ``conversation``'s changes, the new ``message`` and its ``deliveries`` (none for a
-    retained or skipped message), in one statement on PostgreSQL."""
+    retained or skipped message), in one statement (three on a SQLite connection without the
+    view, or for several deliveries)."""
     changed = changes(conversation)
     # Out of the session before any statement: an autoflush would write its changes first.
     session.expunge(conversation)
     connection = await session.connection()
-    if len(deliveries) <= 1 and connection.info.get(_INSTALLED):
+    if len(deliveries) <= 1 and connection.info.get(_VIEW):
         delivery = deliveries[0] if deliveries else None
-        # Sent with the COMMIT (or the request's next statement): the write lock is held from
-        # the read to the commit, and each trip to SQLite's thread waits its turn on the loop.
+        # Sent with the COMMIT (or the request's next statement): see the module's docstring.
         driver = (await connection.get_raw_connection()).dbapi_connection
-        if isinstance(driver, sqlite_driver.OneHopConnection):
-            driver.hold_next_statement()
+        cast(sqlite_driver.OneHopConnection, driver).hold_next_statement()
         await _write_view(session, changed, conversation, message, delivery)
         return
     parameters = {f"c_{key}": value for key, value in changed.items()}

@@ -13,6 +13,7 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from typing import cast
 
 from sqlalchemy import DateTime, event
 from sqlalchemy.engine import Connection, Dialect
@@ -99,11 +100,10 @@ def _sqlite_begin(conn: Connection) -> None:
     # that reads, then writes after another writer committed, fails with SQLITE_BUSY_SNAPSHOT
     # without waiting. Read-only sessions stay DEFERRED so they never queue behind writers.
     mode = conn.get_execution_options().get(_BEGIN_MODE, "DEFERRED")
-    driver = conn.connection.dbapi_connection
-    if isinstance(driver, sqlite_driver.OneHopConnection):
-        driver.begin_with_next_statement(f"BEGIN {mode}")  # no hop of its own
-    else:
-        conn.exec_driver_sql(f"BEGIN {mode}")
+    # Sent with the transaction's first statement, not in a trip of its own (every SQLite
+    # engine is create_engine's, on sqlite_driver).
+    driver = cast(sqlite_driver.OneHopConnection, conn.connection.dbapi_connection)
+    driver.begin_with_next_statement(f"BEGIN {mode}")
 
 
 def create_engine(

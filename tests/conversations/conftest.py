@@ -11,7 +11,9 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import event as sql_events
 
+from convhub.app import create_app
 from tests.conftest import API_BASE
 from tests.factories import (
     account,
@@ -192,3 +194,44 @@ async def build_apps(
 async def apps(hub, receivers) -> Apps:
     # Created through the hub: it allows callbacks on loopback, the default server does not.
     return await build_apps(hub, receivers)
+
+
+@dataclass
+class InProcess:
+    """The API in this process, and what it sends to the database."""
+
+    client: httpx.AsyncClient
+    # SQL statements, as SQLAlchemy executes them.
+    statements: list[str]
+    # PostgreSQL: every query asyncpg sends, BEGIN included (SQLAlchemy does not show it).
+    driver_queries: list[str]
+
+
+@pytest.fixture
+async def in_process(hub_settings, hub) -> AsyncIterator[InProcess]:
+    """The API in this process (no worker) on the hub's database, as the hub's tenant."""
+    app = create_app(hub_settings.model_copy(update={"run_worker": False}))
+    seen = InProcess(client=None, statements=[], driver_queries=[])  # type: ignore[arg-type]
+    logged: set[int] = set()
+
+    def on_statement(*args: Any) -> None:
+        seen.statements.append(args[2])
+
+    def on_checkout(_dbapi: Any, record: Any, _proxy: Any) -> None:
+        driver = record.driver_connection
+        if hasattr(driver, "add_query_logger") and id(driver) not in logged:
+            logged.add(id(driver))
+            driver.add_query_logger(lambda query: seen.driver_queries.append(query.query))
+
+    async with app.router.lifespan_context(app):
+        engine = app.state.runtime.db.engine.sync_engine
+        sql_events.listen(engine, "before_cursor_execute", on_statement)
+        sql_events.listen(engine.pool, "checkout", on_checkout)
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://hub" + API_BASE, headers=hub.headers
+        ) as client:
+            seen.client = client
+            yield seen
+        sql_events.remove(engine, "before_cursor_execute", on_statement)
+        sql_events.remove(engine.pool, "checkout", on_checkout)

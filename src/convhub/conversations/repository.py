@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import bindparam, func, select, text, update
+from sqlalchemy import String, bindparam, func, literal_column, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from convhub.configuration import repository as config
@@ -41,6 +41,32 @@ _TO_WRITE = (
         Conversation.tenant_id == bindparam("tenant_id"),
     )
     .with_for_update(of=Conversation)
+)
+
+
+async def conversation_as_read(
+    session: AsyncSession, *, tenant_id: str, conversation_id: str
+) -> tuple[Conversation, int, str] | None:
+    """PostgreSQL: the conversation, unlocked, with its tenant's configuration version and the
+    version of its row (:data:`ROW_VERSION`), for a write guarded by that version
+    (conversations/sending.py)."""
+    parameters = {"conversation_id": conversation_id, "tenant_id": tenant_id}
+    row = (await session.execute(_AS_READ, parameters)).one_or_none()
+    return None if row is None else (row[0], row[1], row[2])
+
+
+# PostgreSQL: the id of the transaction that wrote the row as it is; any UPDATE, by any code
+# path, changes it. A write guarded by it (WHERE xmin = the one read) finds no row if anything
+# wrote the conversation since it was read.
+ROW_VERSION = literal_column("conversations.xmin::text", String)
+
+_AS_READ = (
+    select(Conversation, Tenant.config_version, ROW_VERSION)
+    .join(Tenant, Tenant.id == Conversation.tenant_id)
+    .where(
+        Conversation.id == bindparam("conversation_id"),
+        Conversation.tenant_id == bindparam("tenant_id"),
+    )
 )
 
 

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Body, Depends, Request, status
 from fastapi.responses import JSONResponse
 
 from convhub.assets.router import LinksDep, links_of
-from convhub.conversations import reading, service
+from convhub.conversations import reading, sending
 from convhub.conversations.schemas import SendMessageRequest
 from convhub.conversations.views import ConversationView, SendMessageResponse
 from convhub.core.database import utcnow
@@ -56,11 +56,8 @@ async def send_message(
     refuse_query(http)
     runtime = runtime_of(http)
     request = body.model_dump(mode="json", exclude_none=True)
-    links = links_of(http, runtime)
-    async with runtime.db.session() as session:
-        ctx = service.SendContext(session, caller.tenant_id, runtime, utcnow(), links)
-        # Workers of other processes learn of the deliveries from the INSERT's trigger (0008).
-        accepted = await service.send(ctx, request)
+    # Workers of other processes learn of the deliveries from the INSERT's trigger (0008).
+    accepted = await sending.send(runtime, caller.tenant_id, request, links_of(http, runtime))
     runtime.wakeup.set()
     _observe(http, request["messages"]["message"], accepted)
     return JSONResponse({"messages": {"message": accepted}}, status_code=202)

@@ -73,6 +73,9 @@ class SendContext:
     now: datetime
     # Signs the download URLs of uploaded attachments in callbacks.
     links: AssetLinks | None = None
+    # No transaction (PostgreSQL): conversations are read without a lock and the message is
+    # written by one statement guarded by the row's version (conversations/sending.py).
+    guarded: bool = False
 
     def minutes(self, value: float) -> timedelta:
         return timedelta(seconds=value * self.runtime.settings.minute_seconds)
@@ -93,6 +96,16 @@ class Open:
     # Completed right after this message: a survey, or a deletion on a completed conversation
     # ("you can't submit further messages on new conversation that gets created").
     one_shot: bool = False
+    # The version of the conversation's row as read without a lock (SendContext.guarded).
+    version: str | None = None
+
+
+class NeedsTransaction(Exception):
+    """A guarded send meets what one guarded statement cannot write; nothing was written."""
+
+
+class Conflict(Exception):
+    """A guarded send's conversation changed after it was read; nothing was written."""
 
 
 async def send(ctx: SendContext, request: dict[str, Any]) -> list[dict[str, Any]]:
@@ -155,9 +168,14 @@ async def _availability(ctx: SendContext, message: dict[str, Any], *, index: int
 
 
 async def _continue(ctx: SendContext, conversation_id: str, sender: str) -> Open:
-    found = await repository.conversation_to_write(
-        ctx.session, tenant_id=ctx.tenant_id, conversation_id=conversation_id
-    )
+    where = {"tenant_id": ctx.tenant_id, "conversation_id": conversation_id}
+    row_version = None
+    if ctx.guarded:
+        read = await repository.conversation_as_read(ctx.session, **where)
+        found = None if read is None else read[:2]
+        row_version = None if read is None else read[2]
+    else:
+        found = await repository.conversation_to_write(ctx.session, **where)
     if found is None or found[0].status != "in_progress":
         raise ConversationNotActive(conversation_id)
     conversation, version = found
@@ -168,9 +186,11 @@ async def _continue(ctx: SendContext, conversation_id: str, sender: str) -> Open
     key = ("opened", ctx.tenant_id, conversation.orchestration_id, conversation.account_id)
     cached = ctx.runtime.config.get(key, version=version)
     if cached is not None:
-        return Open(conversation, *cached)
+        workflow, account, channel = cached
+        return Open(conversation, workflow, account, channel, version=row_version)
     opened = await _opened(ctx, conversation)
     ctx.runtime.config.put(key, (opened.workflow, opened.account, opened.channel), version=version)
+    opened.version = row_version
     return opened
 
 
@@ -434,13 +454,22 @@ async def _route(
     else:
         status = "retained" if decision.retained else "skipped"
     stored = _store(ctx, conversation, message, status=status, recipients=decision.recipients)
-    if _plain(conversation, message, decision):
+    plain = _plain(conversation, message, decision)
+    if opened.version is not None and not (plain and len(decision.recipients) <= 1):
+        raise NeedsTransaction()
+    if plain:
         deliveries = _deliveries(
             ctx, conversation, stored, decision.recipients, metadata=metadata, history=None
         )
-        await writes.write(
-            ctx.session, conversation=conversation, message=stored, deliveries=deliveries
+        written = await writes.write(
+            ctx.session,
+            conversation=conversation,
+            message=stored,
+            deliveries=deliveries,
+            guard=opened.version,
         )
+        if not written:
+            raise Conflict()
         return stored
     ctx.session.add(stored)
     await ctx.session.flush()

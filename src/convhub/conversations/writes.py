@@ -29,12 +29,24 @@ from __future__ import annotations
 import functools
 from typing import Any, cast
 
-from sqlalchemy import Column, Integer, MetaData, Table, bindparam, event, insert, inspect, update
+from sqlalchemy import (
+    Column,
+    Integer,
+    MetaData,
+    Table,
+    bindparam,
+    event,
+    insert,
+    inspect,
+    select,
+    update,
+)
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.pool import ConnectionPoolEntry
-from sqlalchemy.sql.expression import Executable
+from sqlalchemy.sql.expression import Executable, Insert
 
+from convhub.conversations import repository
 from convhub.core import sqlite_driver
 from convhub.core.database import Database, is_sqlite
 from convhub.models import Conversation, Delivery, Message
@@ -115,6 +127,37 @@ def _statements(
             ),
         )
     return (conversation_update, message_insert, delivery_insert)
+
+
+@functools.lru_cache(maxsize=64)
+def _guarded(changed: tuple[str, ...], delivery: bool) -> Executable:
+    """PostgreSQL, one statement: the conversation's UPDATE only where its row is still the
+    version read (``c_version_``), and the message and its delivery inserted only from the row
+    it updated. Returns a row if it wrote, none if the conversation changed meanwhile."""
+    conversations, messages, outbox = (
+        cast(Table, model.__table__) for model in (Conversation, Message, Delivery)
+    )
+    written = (
+        update(conversations)
+        .where(
+            conversations.c.id == bindparam("c_id_"),
+            repository.ROW_VERSION == bindparam("c_version_"),
+        )
+        .values(_bound(conversations, "c_", changed))
+        .returning(conversations.c.id)
+        .cte("conversation_written")
+    )
+
+    def insert_from_written(table: Table, prefix: str) -> Insert:
+        values = _bound(table, prefix, tuple(table.c.keys()))
+        rows = select(*values.values()).select_from(written)
+        return insert(table).from_select(list(values), rows).returning(table.c.id)
+
+    message_insert = insert_from_written(messages, "m_")
+    if not delivery:
+        return message_insert.add_cte(written)
+    message_written = message_insert.cte("message_written")
+    return insert_from_written(outbox, "d0_").add_cte(written, message_written)
 
 
 def _tables() -> tuple[Table, Table, Table]:
@@ -216,13 +259,26 @@ async def write(
     conversation: Conversation,
     message: Message,
     deliveries: list[Delivery],
-) -> None:
+    guard: str | None = None,
+) -> bool:
     """Write ``conversation``'s changes, the new ``message`` and its ``deliveries`` (none for a
     retained or skipped message), in one statement (three on a SQLite connection without the
-    view, or for several deliveries)."""
+    view, or for several deliveries).
+
+    ``guard`` (PostgreSQL, at most one delivery): the version of the conversation's row as it
+    was read without a lock; nothing is written, and the answer is False, if the row changed
+    since."""
     changed = changes(conversation)
     # Out of the session before any statement: an autoflush would write its changes first.
     session.expunge(conversation)
+    if guard is not None:
+        parameters = {f"c_{key}": value for key, value in changed.items()}
+        parameters |= {"c_id_": conversation.id, "c_version_": guard}
+        parameters.update({f"m_{key}": value for key, value in row(message).items()})
+        for new in deliveries:
+            parameters.update({f"d0_{key}": value for key, value in row(new).items()})
+        statement = _guarded(tuple(sorted(changed)), bool(deliveries))
+        return (await session.execute(statement, parameters)).first() is not None
     connection = await session.connection()
     if len(deliveries) <= 1 and connection.info.get(_VIEW):
         delivery = deliveries[0] if deliveries else None
@@ -230,7 +286,7 @@ async def write(
         driver = (await connection.get_raw_connection()).dbapi_connection
         cast(sqlite_driver.OneHopConnection, driver).hold_next_statement()
         await _write_view(session, changed, conversation, message, delivery)
-        return
+        return True
     parameters = {f"c_{key}": value for key, value in changed.items()}
     parameters["c_id_"] = conversation.id
     parameters.update({f"m_{key}": value for key, value in row(message).items()})
@@ -243,3 +299,4 @@ async def write(
     )
     for statement in statements:
         await session.execute(statement, parameters)
+    return True

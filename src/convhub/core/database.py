@@ -185,6 +185,11 @@ class Database:
         # Within a process, writers take turns here first (first come, first served).
         self._write_turn = asyncio.Lock() if is_sqlite(url) else None
 
+    @property
+    def autocommits(self) -> bool:
+        """Whether ``session(transaction=False)`` is without a transaction (PostgreSQL)."""
+        return self._autocommit is not None
+
     @asynccontextmanager
     async def session(
         self, *, write: bool = True, transaction: bool = True

@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, exists, func, insert, select, update
+from sqlalchemy import case, exists, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from convhub.configuration import repository as config
 from convhub.conversations.callbacks import callback_body
-from convhub.core.database import utcnow
+from convhub.core.database import UTCDateTime, utcnow
 from convhub.core.runtime import Runtime
 from convhub.delivery import health, outbox
 from convhub.delivery.backoff import next_delay
@@ -93,6 +93,115 @@ async def record(
     if outcome.status_code == 410:
         notice = await _deactivate(session, row, now=now) or notice
     return notice
+
+
+def needs_transaction(batch: list[tuple[Delivery, Outcome]]) -> bool:
+    """Whether :func:`record_delivered_at_once` cannot record ``batch``: a message to redact
+    once delivered (rare) is redacted in the transaction that records its delivery."""
+    return any('"redact":true' in delivery.payload for delivery, _ in batch)
+
+
+async def record_delivered_at_once(
+    session: AsyncSession, *, owner: str, batch: list[tuple[Delivery, Outcome]]
+) -> Recorded:
+    """PostgreSQL: what :func:`record_delivered` records, in one statement (atomic without a
+    transaction). Answers which deliveries it recorded, which of their callbacks have a
+    breaker or a deactivation to clear (:func:`clear_health`, rare), and whether the next
+    delivery of any of their lanes is waiting (now due)."""
+    now = utcnow()
+    parameters = {
+        "ids": [delivery.id for delivery, _ in batch],
+        "statuses": [outcome.status_code for _, outcome in batch],
+        "started": [now - timedelta(seconds=outcome.elapsed) for _, outcome in batch],
+        "latencies": [round(outcome.elapsed * 1000) for _, outcome in batch],
+        "attempt_ids": [str(uuid.uuid4()) for _ in batch],
+        "now": now,
+        "owner": owner,
+    }
+    rows = (await session.execute(_RECORD_DELIVERED, parameters)).all()
+    recorded = {row.id for row in rows}
+    for row in rows:
+        delivery_recorded("delivered", accepted=row.created, now=now)
+    return Recorded(
+        deliveries=[delivery for delivery, _ in batch if delivery.id in recorded],
+        unhealthy=[delivery for delivery, _ in batch if delivery.id in _ids(rows, "unhealthy")],
+        successors=any(row.successor for row in rows),
+    )
+
+
+def _ids(rows: Any, flag: str) -> set[str]:
+    return {row.id for row in rows if getattr(row, flag)}
+
+
+@dataclass(frozen=True)
+class Recorded:
+    deliveries: list[Delivery]
+    unhealthy: list[Delivery]
+    successors: bool
+
+
+# One statement: the batch as arrays (one statement text whatever the batch's size, so that
+# PostgreSQL and SQLAlchemy each prepare it once), the attempts logged (numbered after those
+# before, counted as record() counts them: every attempt, ours or not), the deliveries sent where
+# our lease still holds, their messages marked sent once no other delivery of theirs is pending.
+# Every part sees the table as it was before the statement: the deliveries it marks sent still
+# look pending to the others, hence ``NOT IN (SELECT id FROM sent)``.
+_RECORD_DELIVERED = text(
+    """
+WITH batch AS (
+    SELECT * FROM unnest(
+        CAST(:ids AS VARCHAR[]), CAST(:statuses AS INTEGER[]),
+        CAST(:started AS TIMESTAMPTZ[]), CAST(:latencies AS INTEGER[]),
+        CAST(:attempt_ids AS VARCHAR[])
+    ) AS b(id, status, started, latency_ms, attempt_id)
+),
+logged AS (
+    INSERT INTO delivery_attempts
+        (id, delivery_id, tenant_id, message_id, number, started, result, status_code, latency_ms)
+    SELECT b.attempt_id, d.id, d.tenant_id, d.message_id,
+        (SELECT count(*) FROM delivery_attempts a WHERE a.delivery_id = d.id) + 1,
+        b.started, 'delivered', b.status, b.latency_ms
+    FROM batch b JOIN deliveries d ON d.id = b.id
+),
+sent AS (
+    UPDATE deliveries d
+    SET state = 'sent', finished = :now, last_status = b.status, last_error = NULL,
+        lease_until = NULL, lease_owner = NULL
+    FROM batch b
+    WHERE d.id = b.id AND d.state = 'pending' AND d.lease_owner = :owner
+    RETURNING d.id, d.message_id, d.created, d.tenant_id, d.conversation_id,
+        d.recipient_app_id, d.recipient_role, d.seq
+),
+marked AS (
+    UPDATE messages m SET status = 'sent', sent = :now
+    WHERE m.id IN (SELECT message_id FROM sent)
+    AND NOT EXISTS (
+        SELECT 1 FROM deliveries o
+        WHERE o.message_id = m.id AND o.state <> 'sent' AND o.id NOT IN (SELECT id FROM sent)
+    )
+)
+SELECT s.id, s.created,
+    EXISTS (
+        SELECT 1 FROM callback_health h
+        WHERE h.tenant_id = s.tenant_id AND h.application_id = s.recipient_app_id
+        AND h.role = s.recipient_role
+        AND (h.state <> 'closed' OR h.consecutive_failures > 0 OR h.deactivated_at IS NOT NULL)
+    ) AS unhealthy,
+    EXISTS (
+        SELECT 1 FROM deliveries n
+        WHERE n.conversation_id = s.conversation_id AND n.recipient_app_id = s.recipient_app_id
+        AND n.state = 'pending' AND n.seq > s.seq
+    ) AS successor
+FROM sent s
+"""
+).columns(created=UTCDateTime())
+
+
+async def clear_health(session: AsyncSession, settings: Any, deliveries: list[Delivery]) -> None:
+    """After :func:`record_delivered_at_once`: what :func:`health.on_delivered` does, for the
+    delivered deliveries whose callback had a breaker not closed, failures counted or a
+    deactivation."""
+    await health.on_delivered(session, deliveries, now=utcnow(), settings=settings)
 
 
 async def record_delivered(

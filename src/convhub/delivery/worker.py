@@ -59,6 +59,10 @@ class DeliveryWorker:
         self._in_flight: set[str] = set()
         self._calling = 0  # callbacks under way (their outcome not yet known)
         self._ready: collections.deque[tuple[Delivery, CallbackTarget | str]] = collections.deque()
+        # More may be due than the last claim took (it took all it asked for, or the loop could
+        # not claim for want of slots): a callback's end, freeing a slot, wakes the loop then.
+        # Otherwise what falls due is announced (new deliveries, a lane's next one, a retry).
+        self._more_due = False
         self.targets = Targets(runtime.box)
         # Delivered outcomes (nearly all of them) are recorded in batches: a few statements for
         # many callbacks. Every other outcome is recorded on its own (recording.record).
@@ -71,10 +75,12 @@ class DeliveryWorker:
                 if self._wanted() < max(1, self.capacity // 4):
                     # Slots and reserve nearly full: claim when a quarter can be taken, in one
                     # query, rather than one claim per finished callback (each reads the queue).
+                    self._more_due = True
                     await self.runtime.wakeup.wait(_IDLE)
                     continue
                 asked = self._wanted()
                 claimed = await self._claim(asked)
+                self._more_due = len(claimed) >= asked
                 for delivery, target in claimed:
                     if delivery.id in self._in_flight:
                         # Its lease ran out while our attempt is still under way: the claim
@@ -118,7 +124,14 @@ class DeliveryWorker:
     def _finished(self, delivery_id: str, _task: asyncio.Task[None]) -> None:
         self._in_flight.discard(delivery_id)
         self._start_ready()  # if it waited for the outcomes to be recorded
-        self.runtime.wakeup.set()  # and the loop claims if it can
+        self._slot_freed()
+
+    def _slot_freed(self) -> None:
+        """The loop claims again if more may be due. Not otherwise: under a steady load, a
+        claim per finished callback (and the look for the next due time that follows an empty
+        one) cost more than the delivery itself."""
+        if self._more_due:
+            self.runtime.wakeup.set()
 
     async def stop(self, *, grace: float = 10.0) -> None:
         self._stopping = True
@@ -188,7 +201,7 @@ class DeliveryWorker:
 
     async def _idle_seconds(self) -> float:
         with contextlib.suppress(Exception):
-            async with self.runtime.db.session(write=False) as session:
+            async with self.runtime.db.session(write=False, transaction=False) as session:
                 due = await outbox.next_due_at(session)
             if due is not None:
                 return max(0.0, min(_IDLE, (due - utcnow()).total_seconds()))
@@ -204,7 +217,7 @@ class DeliveryWorker:
         finally:
             self._calling -= 1
             self._start_ready()  # the next one takes the slot at once
-            self.runtime.wakeup.set()  # and the loop claims if it can
+            self._slot_freed()
         log.info(
             "delivery_attempt",
             tenant=delivery.tenant_id,
@@ -220,15 +233,18 @@ class DeliveryWorker:
         mail = None
         try:
             if outcome.result == "delivered":
+                # Wakes the loop when the lane's next delivery is waiting (_record_delivered).
                 await self._delivered.submit((delivery, outcome))
             else:
                 async with self.runtime.db.session() as session:
                     mail = await recording.record(
                         session, self.runtime, delivery=delivery, owner=self.owner, outcome=outcome
                     )
+                # A failure lets the lane's next delivery go; a retry may fall due first.
+                self.runtime.wakeup.set()
         except Exception:  # the lease expires and the delivery is tried again
             log.exception("delivery_record_failed", delivery=delivery.id)
-        self.runtime.wakeup.set()
+            self.runtime.wakeup.set()
         if mail is not None:
             try:
                 await recording.send_notice(self.runtime, mail)
@@ -246,8 +262,26 @@ class DeliveryWorker:
         )
 
     async def _record_delivered(self, batch: list[tuple[Delivery, Outcome]]) -> None:
-        async with self.runtime.db.session() as session:
-            await recording.record_delivered(session, self.runtime, owner=self.owner, batch=batch)
+        db = self.runtime.db
+        if not db.autocommits or recording.needs_transaction(batch):
+            async with db.session() as session:
+                await recording.record_delivered(
+                    session, self.runtime, owner=self.owner, batch=batch
+                )
+            self.runtime.wakeup.set()  # the lanes' next deliveries are due
+            return
+        async with db.session(transaction=False) as session:
+            recorded = await recording.record_delivered_at_once(
+                session, owner=self.owner, batch=batch
+            )
+        if recorded.successors:
+            self.runtime.wakeup.set()
+        if recorded.unhealthy:
+            try:
+                async with db.session() as session:
+                    await recording.clear_health(session, self.runtime.settings, recorded.unhealthy)
+            except Exception:  # recorded all the same; the callback's next answer clears it
+                log.exception("callback_health_update_failed")
 
     async def _signing_secret(self, tenant_id: str) -> str:
         if tenant_id not in self._secrets:

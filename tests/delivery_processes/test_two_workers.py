@@ -7,6 +7,9 @@ from __future__ import annotations
 import asyncio
 import time
 
+from sqlalchemy import text
+
+from convhub.core.database import Database
 from tests.delivery_processes.conftest import Arrivals, send_burst, wait_for_all
 
 
@@ -20,6 +23,9 @@ class TestTwoWorkers:
     ):
         # The default lease (a minute): no delivery outlives it, so nothing may come twice.
         one, two = workers(processes_settings), workers(processes_settings)
+        # Both up before the burst: on a loaded machine a process may take seconds to start,
+        # and the first would deliver the whole burst alone.
+        await _listening(processes_settings.database_url, 2)
         began = time.monotonic()
         burst = await send_burst(hub, apps)
         sent = time.monotonic() - began
@@ -43,3 +49,22 @@ class TestTwoWorkers:
         assert arrivals.duplicates() == 0, summary
         assert arrivals.order_problems(burst) == [], summary
         assert all(share > 0 for share in shares), summary
+
+
+async def _listening(url: str, count: int, *, within: float = 60) -> None:
+    """Wait until ``count`` connections of the database LISTEN (one per worker process)."""
+    db = Database(url)
+    query = text(
+        "SELECT count(*) FROM pg_stat_activity "
+        "WHERE datname = current_database() AND query ILIKE 'LISTEN%'"
+    )
+    try:
+        deadline = time.monotonic() + within
+        while True:
+            async with db.session(write=False) as session:
+                if (await session.scalar(query) or 0) >= count:
+                    return
+            assert time.monotonic() < deadline, f"fewer than {count} workers listening"
+            await asyncio.sleep(0.1)
+    finally:
+        await db.dispose()

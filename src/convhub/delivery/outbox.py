@@ -165,9 +165,21 @@ async def claim(
         "leased_until": now + lease,
         "lease_to": owner,
     }
-    rows = await session.execute(leased, parameters)
-    claimed = [Claimed(delivery, version, bool(gone)) for delivery, version, gone in rows]
+    # By the session's Connection, not by the Session: the ORM makes a new statement at every
+    # execution of an UPDATE, and so walks the whole statement for its cache key each time
+    # (measured here: 575 µs of CPU per claim through the Session, 267 through the Connection).
+    rows = await (await session.connection()).execute(leased, parameters)
+    claimed = [Claimed(_delivery(row), row[-2], bool(row[-1])) for row in rows]
     return sorted(claimed, key=lambda c: (c.delivery.next_attempt_at, c.delivery.seq))
+
+
+_COLUMNS = tuple(column.key for column in Delivery.__table__.columns)
+
+
+def _delivery(row: Any) -> Delivery:
+    """The delivery of a claim's row (its columns first, in the table's order); in no session,
+    as the worker holds it once the claim's session has closed."""
+    return Delivery(**dict(zip(_COLUMNS, row, strict=False)))
 
 
 async def release(session: AsyncSession, *, ids: list[str], owner: str) -> None:

@@ -25,7 +25,7 @@ class Settings(BaseSettings):
 
     env: Literal["development", "production"] = "development"
     database_url: str = "sqlite+aiosqlite:///./convhub.db"
-    database_pool_size: int = Field(default=10, ge=1)
+    database_pool_size: int = Field(default=20, ge=1)
 
     token_signing_key: SecretStr = SecretStr(DEV_TOKEN_SIGNING_KEY)
     token_ttl_seconds: int = Field(default=3600, ge=60, le=86400)

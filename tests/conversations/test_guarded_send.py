@@ -43,6 +43,23 @@ async def test_a_continued_message_is_written_without_a_transaction(hub, apps, i
     assert texts == ["Hello", "second", "third"]
 
 
+async def test_a_resend_is_found_by_the_same_read(hub, apps, in_process):
+    conversation = await _start(hub, apps)
+    # The process's first message reads what it then keeps (API client, configuration).
+    await send(in_process.client, say(conversation, "customer", "first"))
+    message = say(conversation, "customer", "once", messageId="m-1")
+    in_process.statements.clear()
+    first = await send(in_process.client, message)
+    assert len(in_process.statements) == 2  # the read (with the resend's look) and the write
+    in_process.statements.clear()
+    again = await send(in_process.client, message)
+    assert len(in_process.statements) == 1  # the read found it: nothing written
+    assert again == first
+    view = (await hub.get(f"/conversations/{conversation}")).json()
+    texts = [m["content"]["text"] for m in view["messages"]["message"]]
+    assert texts == ["Hello", "first", "once"]
+
+
 async def test_several_messages_in_one_request_are_one_transaction(hub, apps, in_process):
     conversation = await _start(hub, apps)
     in_process.driver_queries.clear()
@@ -100,7 +117,7 @@ async def test_a_write_guarded_by_a_stale_version_writes_nothing(hub, apps, hub_
         async with db.session(transaction=False) as session:
             read = await repository.conversation_as_read(session, **where)
             assert read is not None
-            conversation, _config_version, version = read
+            conversation, version = read.conversation, read.row_version
             # Another writer of the conversation, after the read.
             async with db.session() as other:
                 await other.execute(
@@ -129,7 +146,7 @@ async def test_a_write_guarded_by_a_stale_version_writes_nothing(hub, apps, hub_
         async with db.session(transaction=False) as session:
             read = await repository.conversation_as_read(session, **where)
             assert read is not None
-            conversation, _config_version, version = read
+            conversation, version = read.conversation, read.row_version
             conversation.next_seq += 1
             written = await writes.write(
                 session,

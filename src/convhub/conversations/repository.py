@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import String, bindparam, func, literal_column, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -44,15 +45,28 @@ _TO_WRITE = (
 )
 
 
+class AsRead(NamedTuple):
+    conversation: Conversation
+    config_version: int
+    row_version: str
+    # The message stored earlier with the messageId asked about, if any (a resend).
+    earlier_id: str | None
+
+
 async def conversation_as_read(
-    session: AsyncSession, *, tenant_id: str, conversation_id: str
-) -> tuple[Conversation, int, str] | None:
-    """PostgreSQL: the conversation, unlocked, with its tenant's configuration version and the
+    session: AsyncSession, *, tenant_id: str, conversation_id: str, message_id: str | None = None
+) -> AsRead | None:
+    """PostgreSQL: the conversation, unlocked, with its tenant's configuration version, the
     version of its row (:data:`ROW_VERSION`), for a write guarded by that version
-    (conversations/sending.py)."""
-    parameters = {"conversation_id": conversation_id, "tenant_id": tenant_id}
+    (conversations/sending.py), and the message stored earlier with ``message_id``: one round
+    trip."""
+    parameters = {
+        "conversation_id": conversation_id,
+        "tenant_id": tenant_id,
+        "message_id": message_id,
+    }
     row = (await session.execute(_AS_READ, parameters)).one_or_none()
-    return None if row is None else (row[0], row[1], row[2])
+    return None if row is None else AsRead(*row)
 
 
 # PostgreSQL: the id of the transaction that wrote the row as it is; any UPDATE, by any code
@@ -60,8 +74,16 @@ async def conversation_as_read(
 # wrote the conversation since it was read.
 ROW_VERSION = literal_column("conversations.xmin::text", String)
 
+_EARLIER = (
+    select(Message.id)
+    .where(
+        Message.conversation_id == Conversation.id, Message.message_id == bindparam("message_id")
+    )
+    .scalar_subquery()
+)
+
 _AS_READ = (
-    select(Conversation, Tenant.config_version, ROW_VERSION)
+    select(Conversation, Tenant.config_version, ROW_VERSION, _EARLIER)
     .join(Tenant, Tenant.id == Conversation.tenant_id)
     .where(
         Conversation.id == bindparam("conversation_id"),

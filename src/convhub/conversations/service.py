@@ -96,8 +96,10 @@ class Open:
     # Completed right after this message: a survey, or a deletion on a completed conversation
     # ("you can't submit further messages on new conversation that gets created").
     one_shot: bool = False
-    # The version of the conversation's row as read without a lock (SendContext.guarded).
+    # The version of the conversation's row as read without a lock (SendContext.guarded), and
+    # the message stored earlier with the same messageId, read with it.
     version: str | None = None
+    earlier_id: str | None = None
 
 
 class NeedsTransaction(Exception):
@@ -126,14 +128,16 @@ async def _accept(
         return await _availability(ctx, message, index=index)
     conversation_in = message["conversation"]
     if "id" in conversation_in:
-        opened = await _continue(ctx, conversation_in["id"], sender)
+        opened = await _continue(ctx, conversation_in["id"], sender, message.get("messageId"))
         _update_attributes(opened.conversation, conversation_in)
         if "messageId" in message:
-            earlier = await repository.message_by_external_id(
-                ctx.session, conversation_id=opened.conversation.id, message_id=message["messageId"]
+            earlier = (
+                opened.earlier_id
+                if opened.version is not None
+                else await _earlier(ctx, opened, message)
             )
             if earlier is not None:  # a resend: the first answer again, nothing stored twice
-                return _answer(message, opened.conversation.id, earlier.id)
+                return _answer(message, opened.conversation.id, earlier)
     else:
         start = _start_survey if _is_survey(conversation_in) else _start
         started = await start(ctx, message, index=index)
@@ -167,13 +171,23 @@ async def _availability(ctx: SendContext, message: dict[str, Any], *, index: int
     return answer
 
 
-async def _continue(ctx: SendContext, conversation_id: str, sender: str) -> Open:
+async def _earlier(ctx: SendContext, opened: Open, message: dict[str, Any]) -> str | None:
+    earlier = await repository.message_by_external_id(
+        ctx.session, conversation_id=opened.conversation.id, message_id=message["messageId"]
+    )
+    return None if earlier is None else earlier.id
+
+
+async def _continue(
+    ctx: SendContext, conversation_id: str, sender: str, message_id: str | None = None
+) -> Open:
     where = {"tenant_id": ctx.tenant_id, "conversation_id": conversation_id}
-    row_version = None
+    row_version = earlier_id = None
     if ctx.guarded:
-        read = await repository.conversation_as_read(ctx.session, **where)
-        found = None if read is None else read[:2]
-        row_version = None if read is None else read[2]
+        read = await repository.conversation_as_read(ctx.session, **where, message_id=message_id)
+        found = None if read is None else (read.conversation, read.config_version)
+        if read is not None:
+            row_version, earlier_id = read.row_version, read.earlier_id
     else:
         found = await repository.conversation_to_write(ctx.session, **where)
     if found is None or found[0].status != "in_progress":
@@ -187,10 +201,12 @@ async def _continue(ctx: SendContext, conversation_id: str, sender: str) -> Open
     cached = ctx.runtime.config.get(key, version=version)
     if cached is not None:
         workflow, account, channel = cached
-        return Open(conversation, workflow, account, channel, version=row_version)
+        return Open(
+            conversation, workflow, account, channel, version=row_version, earlier_id=earlier_id
+        )
     opened = await _opened(ctx, conversation)
     ctx.runtime.config.put(key, (opened.workflow, opened.account, opened.channel), version=version)
-    opened.version = row_version
+    opened.version, opened.earlier_id = row_version, earlier_id
     return opened
 
 

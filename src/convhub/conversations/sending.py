@@ -44,7 +44,9 @@ async def send(
                     # A flush would write outside the guard: nothing may be written but the
                     # guarded statement (service._route).
                     session.sync_session.autoflush = False
-                    ctx = service.SendContext(session, tenant_id, runtime, utcnow(), links, True)
+                    ctx = service.SendContext(
+                        session, tenant_id, runtime, utcnow(), links, guarded=True
+                    )
                     return await service.send(ctx, request)
             except service.Conflict:
                 continue

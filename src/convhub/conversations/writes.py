@@ -272,6 +272,8 @@ async def write(
     # Out of the session before any statement: an autoflush would write its changes first.
     session.expunge(conversation)
     if guard is not None:
+        if len(deliveries) > 1:
+            raise ValueError("a guarded write takes one delivery at most")
         parameters = {f"c_{key}": value for key, value in changed.items()}
         parameters |= {"c_id_": conversation.id, "c_version_": guard}
         parameters.update({f"m_{key}": value for key, value in row(message).items()})

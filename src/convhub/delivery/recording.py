@@ -101,13 +101,22 @@ def needs_transaction(batch: list[tuple[Delivery, Outcome]]) -> bool:
     return any('"redact":true' in delivery.payload for delivery, _ in batch)
 
 
+@dataclass(frozen=True)
+class Recorded:
+    """What :func:`record_delivered_at_once` recorded, and what the worker does next."""
+
+    deliveries: list[Delivery]  # recorded sent (our lease still held)
+    unhealthy: list[Delivery]  # their callback has a breaker, failures or a deactivation
+    successors: bool  # a lane of theirs has a next delivery waiting
+
+
 async def record_delivered_at_once(
     session: AsyncSession, *, owner: str, batch: list[tuple[Delivery, Outcome]]
 ) -> Recorded:
     """PostgreSQL: what :func:`record_delivered` records, in one statement (atomic without a
-    transaction). Answers which deliveries it recorded, which of their callbacks have a
-    breaker or a deactivation to clear (:func:`clear_health`, rare), and whether the next
-    delivery of any of their lanes is waiting (now due)."""
+    transaction). The callbacks' health is read, not locked: the few with something to clear
+    are cleared after (:func:`clear_health`), and of two outcomes of one callback recorded at
+    the same moment either may count last."""
     now = utcnow()
     parameters = {
         "ids": [delivery.id for delivery, _ in batch],
@@ -118,26 +127,17 @@ async def record_delivered_at_once(
         "now": now,
         "owner": owner,
     }
-    rows = (await session.execute(_RECORD_DELIVERED, parameters)).all()
+    # By the Connection: a text statement needs nothing of the ORM Session.
+    rows = (await (await session.connection()).execute(_RECORD_DELIVERED, parameters)).all()
     recorded = {row.id for row in rows}
+    unhealthy = {row.id for row in rows if row.unhealthy}
     for row in rows:
         delivery_recorded("delivered", accepted=row.created, now=now)
     return Recorded(
         deliveries=[delivery for delivery, _ in batch if delivery.id in recorded],
-        unhealthy=[delivery for delivery, _ in batch if delivery.id in _ids(rows, "unhealthy")],
+        unhealthy=[delivery for delivery, _ in batch if delivery.id in unhealthy],
         successors=any(row.successor for row in rows),
     )
-
-
-def _ids(rows: Any, flag: str) -> set[str]:
-    return {row.id for row in rows if getattr(row, flag)}
-
-
-@dataclass(frozen=True)
-class Recorded:
-    deliveries: list[Delivery]
-    unhealthy: list[Delivery]
-    successors: bool
 
 
 # One statement: the batch as arrays (one statement text whatever the batch's size, so that

@@ -63,6 +63,7 @@ class DeliveryWorker:
         # not claim for want of slots): a callback's end, freeing a slot, wakes the loop then.
         # Otherwise what falls due is announced (new deliveries, a lane's next one, a retry).
         self._more_due = False
+        self._claims = 0  # claims made so far (see _record_delivered)
         self.targets = Targets(runtime.box)
         # Delivered outcomes (nearly all of them) are recorded in batches: a few statements for
         # many callbacks. Every other outcome is recorded on its own (recording.record).
@@ -80,6 +81,7 @@ class DeliveryWorker:
                     continue
                 asked = self._wanted()
                 claimed = await self._claim(asked)
+                self._claims += 1
                 self._more_due = len(claimed) >= asked
                 for delivery, target in claimed:
                     if delivery.id in self._in_flight:
@@ -270,11 +272,15 @@ class DeliveryWorker:
                 )
             self.runtime.wakeup.set()  # the lanes' next deliveries are due
             return
+        claims = self._claims
         async with db.session(transaction=False) as session:
             recorded = await recording.record_delivered_at_once(
                 session, owner=self.owner, batch=batch
             )
-        if recorded.successors:
+        # The loop claims again if a lane's next delivery waits, or if a claim ran meanwhile:
+        # it may have found the next one still behind this batch's, written after the
+        # recording's statement began (so unseen by it).
+        if recorded.successors or self._claims != claims:
             self.runtime.wakeup.set()
         if recorded.unhealthy:
             try:

@@ -198,11 +198,18 @@ async def next_due_at(session: AsyncSession) -> datetime | None:
     first is waiting for its retry, or in flight at another worker, are not due now (counting
     them kept an idle worker polling without a pause). A delivery held by a circuit breaker
     counts from the breaker's next probe."""
-    leased = Delivery.lease_until > Delivery.next_attempt_at  # NULL (no lease) is not true
-    query = select(
-        func.min(case((leased, Delivery.lease_until), else_=Delivery.next_attempt_at))
-    ).where(Delivery.state == "pending", _LANE_HEAD, ~health.HELD)
-    due = (await session.execute(query)).scalar()
-    probes = select(func.min(CallbackHealth.next_probe_at)).where(CallbackHealth.state != "closed")
-    probe = (await session.execute(probes)).scalar()
+    due, probe = (await session.execute(_NEXT_DUE)).one()
     return min((t for t in (due, probe) if t is not None), default=None)
+
+
+_LEASED = Delivery.lease_until > Delivery.next_attempt_at  # NULL (no lease) is not true
+# One statement (it follows every claim that found nothing): the earliest due delivery, and the
+# earliest probe of an open breaker.
+_NEXT_DUE = select(
+    select(func.min(case((_LEASED, Delivery.lease_until), else_=Delivery.next_attempt_at)))
+    .where(Delivery.state == "pending", _LANE_HEAD, ~health.HELD)
+    .scalar_subquery(),
+    select(func.min(CallbackHealth.next_probe_at))
+    .where(CallbackHealth.state != "closed")
+    .scalar_subquery(),
+)

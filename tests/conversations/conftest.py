@@ -211,17 +211,18 @@ class InProcess:
 async def in_process(hub_settings, hub) -> AsyncIterator[InProcess]:
     """The API in this process (no worker) on the hub's database, as the hub's tenant."""
     app = create_app(hub_settings.model_copy(update={"run_worker": False}))
-    seen = InProcess(client=None, statements=[], driver_queries=[])  # type: ignore[arg-type]
-    logged: set[int] = set()
+    statements: list[str] = []
+    driver_queries: list[str] = []
+    logged: list[Any] = []  # the driver connections with our query logger
 
     def on_statement(*args: Any) -> None:
-        seen.statements.append(args[2])
+        statements.append(args[2])
 
     def on_checkout(_dbapi: Any, record: Any, _proxy: Any) -> None:
         driver = record.driver_connection
-        if hasattr(driver, "add_query_logger") and id(driver) not in logged:
-            logged.add(id(driver))
-            driver.add_query_logger(lambda query: seen.driver_queries.append(query.query))
+        if hasattr(driver, "add_query_logger") and not any(d is driver for d in logged):
+            logged.append(driver)
+            driver.add_query_logger(lambda query: driver_queries.append(query.query))
 
     async with app.router.lifespan_context(app):
         engine = app.state.runtime.db.engine.sync_engine
@@ -231,7 +232,6 @@ async def in_process(hub_settings, hub) -> AsyncIterator[InProcess]:
         async with httpx.AsyncClient(
             transport=transport, base_url="http://hub" + API_BASE, headers=hub.headers
         ) as client:
-            seen.client = client
-            yield seen
+            yield InProcess(client, statements, driver_queries)
         sql_events.remove(engine, "before_cursor_execute", on_statement)
         sql_events.remove(engine.pool, "checkout", on_checkout)

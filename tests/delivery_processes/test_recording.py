@@ -10,8 +10,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from convhub.core.database import Database
-from convhub.delivery import outbox, recording
+from convhub.core.database import Database, utcnow
+from convhub.delivery import health, outbox, recording
 from convhub.delivery.client import Outcome
 from convhub.models import CallbackHealth, Delivery, DeliveryAttempt, Message
 from tests.delivery_processes.test_idle import NOW, _lane
@@ -156,6 +156,6 @@ async def test_a_callback_with_failures_counted_is_reported_then_cleared(db, set
 
     assert [d.id for d in recorded.unhealthy] == [second.id]
     async with db.session() as session:
-        await recording.clear_health(session, settings, recorded.unhealthy)
-    [health] = await _rows(db, CallbackHealth, CallbackHealth.tenant_id == second.tenant_id)
-    assert health.consecutive_failures == 0
+        await health.on_delivered(session, recorded.unhealthy, now=utcnow(), settings=settings)
+    [row] = await _rows(db, CallbackHealth, CallbackHealth.tenant_id == second.tenant_id)
+    assert row.consecutive_failures == 0

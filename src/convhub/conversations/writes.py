@@ -274,11 +274,8 @@ async def write(
     if guard is not None:
         if len(deliveries) > 1:
             raise ValueError("a guarded write takes one delivery at most")
-        parameters = {f"c_{key}": value for key, value in changed.items()}
-        parameters |= {"c_id_": conversation.id, "c_version_": guard}
-        parameters.update({f"m_{key}": value for key, value in row(message).items()})
-        for new in deliveries:
-            parameters.update({f"d0_{key}": value for key, value in row(new).items()})
+        parameters = _parameters(changed, conversation, message, deliveries)
+        parameters["c_version_"] = guard
         statement = _guarded(tuple(sorted(changed)), bool(deliveries))
         return (await session.execute(statement, parameters)).first() is not None
     connection = await session.connection()
@@ -289,16 +286,27 @@ async def write(
         cast(sqlite_driver.OneHopConnection, driver).hold_next_statement()
         await _write_view(session, changed, conversation, message, delivery)
         return True
-    parameters = {f"c_{key}": value for key, value in changed.items()}
-    parameters["c_id_"] = conversation.id
-    parameters.update({f"m_{key}": value for key, value in row(message).items()})
-    for n, delivery in enumerate(deliveries):
-        parameters.update({f"d{n}_{key}": value for key, value in row(delivery).items()})
     statements = _statements(
         one_statement=session.get_bind().dialect.name == "postgresql",
         changed=tuple(sorted(changed)),
         deliveries=len(deliveries),
     )
+    parameters = _parameters(changed, conversation, message, deliveries)
     for statement in statements:
         await session.execute(statement, parameters)
     return True
+
+
+def _parameters(
+    changed: dict[str, Any],
+    conversation: Conversation,
+    message: Message,
+    deliveries: list[Delivery],
+) -> dict[str, Any]:
+    """The values of :func:`_statements`' and :func:`_guarded`'s parameters."""
+    parameters = {f"c_{key}": value for key, value in changed.items()}
+    parameters["c_id_"] = conversation.id
+    parameters.update({f"m_{key}": value for key, value in row(message).items()})
+    for n, delivery in enumerate(deliveries):
+        parameters.update({f"d{n}_{key}": value for key, value in row(delivery).items()})
+    return parameters

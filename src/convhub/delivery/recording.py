@@ -115,7 +115,7 @@ async def record_delivered_at_once(
 ) -> Recorded:
     """PostgreSQL: what :func:`record_delivered` records, in one statement (atomic without a
     transaction). The callbacks' health is read, not locked: the few with something to clear
-    are cleared after (:func:`clear_health`), and of two outcomes of one callback recorded at
+    are cleared after (:func:`health.on_delivered`), and of two outcomes of one callback recorded at
     the same moment either may count last."""
     now = utcnow()
     parameters = {
@@ -195,13 +195,6 @@ SELECT s.id, s.created,
 FROM sent s
 """
 ).columns(created=UTCDateTime())
-
-
-async def clear_health(session: AsyncSession, settings: Any, deliveries: list[Delivery]) -> None:
-    """After :func:`record_delivered_at_once`: what :func:`health.on_delivered` does, for the
-    delivered deliveries whose callback had a breaker not closed, failures counted or a
-    deactivation."""
-    await health.on_delivered(session, deliveries, now=utcnow(), settings=settings)
 
 
 async def record_delivered(

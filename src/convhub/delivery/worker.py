@@ -285,7 +285,9 @@ class DeliveryWorker:
         if recorded.unhealthy:
             try:
                 async with db.session() as session:
-                    await recording.clear_health(session, self.runtime.settings, recorded.unhealthy)
+                    await health.on_delivered(
+                        session, recorded.unhealthy, now=utcnow(), settings=self.runtime.settings
+                    )
             except Exception:  # recorded all the same; the callback's next answer clears it
                 log.exception("callback_health_update_failed")
 

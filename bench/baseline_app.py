@@ -25,7 +25,7 @@ import uvicorn
 from fastapi import Body, FastAPI
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import DateTime, String, Text
+from sqlalchemy import BigInteger, DateTime, Index, Integer, String, Text, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from convhub.core.database import Database, UTCDateTime, utcnow
@@ -45,11 +45,39 @@ class BaselineMessage(_Base):
 
 class BaselineOutbox(_Base):
     __tablename__ = "baseline_outbox"
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    # In the order written: bench/baseline_worker.py delivers oldest first.
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
     message_id: Mapped[str] = mapped_column(String(36))
+    conversation_id: Mapped[str] = mapped_column(String(36))
     payload: Mapped[str] = mapped_column(Text)
     state: Mapped[str] = mapped_column(String(16))
     next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # What the worker's claim looks for (convhub's outbox has its like).
+    __table_args__ = (
+        Index(
+            "baseline_outbox_due",
+            "id",
+            postgresql_where=text("state = 'pending'"),
+            sqlite_where=text("state = 'pending'"),
+        ),
+    )
+
+
+# convhub's migration 0008: a statement trigger wakes listening workers at commit.
+_NOTIFY = (
+    """
+    CREATE OR REPLACE FUNCTION baseline_outbox_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        PERFORM pg_notify('baseline_outbox', '');
+        RETURN NULL;
+    END
+    $$
+    """,
+    "CREATE OR REPLACE TRIGGER baseline_outbox_notify AFTER INSERT ON baseline_outbox "
+    "FOR EACH STATEMENT EXECUTE FUNCTION baseline_outbox_notify()",
+)
 
 
 class _Strict(BaseModel):
@@ -100,6 +128,9 @@ def create_app(url: str) -> FastAPI:
         db = Database(url)
         async with db.engine.begin() as connection:
             await connection.run_sync(_Base.metadata.create_all)
+            if connection.dialect.name == "postgresql":
+                for statement in _NOTIFY:
+                    await connection.exec_driver_sql(statement)
         state["db"] = db
         yield
         await db.dispose()
@@ -128,8 +159,8 @@ def create_app(url: str) -> FastAPI:
                 )
                 session.add(
                     BaselineOutbox(
-                        id=str(uuid.uuid4()),
                         message_id=message_id,
+                        conversation_id=message.conversation.id,
                         payload=json.dumps({"messages": {"message": [document]}}),
                         state="pending",
                         next_attempt_at=now,

@@ -3,6 +3,9 @@ fast receiver and to one that takes 100 ms per call; callbacks per second, and t
 each conversation checked. On PostgreSQL the queue is written once through the API and copied
 (CREATE DATABASE ... TEMPLATE) for each run, so every run starts from the same queue.
 
+The baseline drains the same queue, written through bench/baseline_app.py, with
+bench/baseline_worker.py: the thinnest delivery on the same stack (see that module).
+
     .venv/bin/python bench/bench_drain.py [--messages 20000] [--conversations 500]
 """
 
@@ -10,8 +13,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -37,11 +42,10 @@ class Queue:
     seconds: float  # how long writing it took
 
 
-def _fill(url: str, tenant: harness.Tenant, messages: int, conversations: int) -> None:
-    """The first message of each conversation starts it; the rest follow ten to a request. Each
-    sender owns its own conversations, so the order of each is the order written."""
-    ids = harness.start_conversations(url, tenant, conversations)
-    remaining = messages - conversations
+def _fill(url: str, path: str, headers: dict[str, str], ids: list[str], remaining: int) -> None:
+    """``remaining`` messages over the conversations ``ids``, ten to a request. Each sender owns
+    its own conversations, so the order of each is the order written."""
+    conversations = len(ids)
     per_conversation = [remaining // conversations] * conversations
     for n in range(remaining % conversations):
         per_conversation[n] += 1
@@ -54,7 +58,7 @@ def _fill(url: str, tenant: harness.Tenant, messages: int, conversations: int) -
                     harness.marker(n, s) for s in range(seq, min(per_conversation[n], seq + 9) + 1)
                 ]
                 answer = await api.post(
-                    url + harness.SEND_PATH,
+                    url + path,
                     content=harness.continue_body(ids[n], texts),
                     headers={"Content-Type": "application/json"},
                 )
@@ -63,7 +67,7 @@ def _fill(url: str, tenant: harness.Tenant, messages: int, conversations: int) -
                 seq += len(texts)
 
     async def main() -> None:
-        async with httpx.AsyncClient(headers=tenant.headers, timeout=120) as api:
+        async with httpx.AsyncClient(headers=headers, timeout=120) as api:
             await asyncio.gather(*(sender(first, api) for first in range(SENDERS)))
 
     asyncio.run(main())
@@ -78,23 +82,46 @@ def queue(messages: int, conversations: int, workdir: Path) -> Iterator[Queue]:
         with harness.hub(env, workdir) as hub:
             tenant = harness.set_up_tenant(hub.url, client, f"http://127.0.0.1:{port}")
             started = time.monotonic()
-            _fill(hub.url, tenant, messages, conversations)
+            # The first message of each conversation starts it.
+            ids = harness.start_conversations(hub.url, tenant, conversations)
+            _fill(hub.url, harness.SEND_PATH, tenant.headers, ids, messages - conversations)
             seconds = time.monotonic() - started
         yield Queue(url, port, messages, conversations, round(seconds, 1))
 
 
+@contextmanager
+def baseline_queue(messages: int, conversations: int, workdir: Path) -> Iterator[Queue]:
+    """The same queue, written through bench/baseline_app.py into its own tables."""
+    with harness.fresh_database("postgresql") as url:
+        with harness.baseline(url, workdir) as api:
+            started = time.monotonic()
+            ids = [str(uuid.uuid4()) for _ in range(conversations)]
+            _fill(api.url, "/messages", {}, ids, messages)
+            seconds = time.monotonic() - started
+        yield Queue(url, harness.free_port(), messages, conversations, round(seconds, 1))
+
+
 def drain(
-    q: Queue, workdir: Path, *, delay: float, workers: int = 1, apis: int = 0
+    q: Queue,
+    workdir: Path,
+    *,
+    delay: float,
+    workers: int = 1,
+    apis: int = 0,
+    baseline: bool = False,
 ) -> dict[str, Any]:
     """Deliver a copy of the queue with ``workers`` `convhub worker` processes (and ``apis``
-    `convhub serve` processes running their worker too)."""
+    `convhub serve` processes running their worker too), or, ``baseline``, with
+    bench/baseline_worker.py."""
     with harness.fresh_database("postgresql", template=q.url) as url:
         env = harness.hub_env(url)
-        out = workdir / f"drain-{delay}-{workers}.json"
-        with Receiver(q.receiver_port, delay=delay, out=out) as rx, contextlib_stack() as stack:
+        out = workdir / f"drain-{delay}-{workers}-{baseline}.json"
+        with Receiver(q.receiver_port, delay=delay, out=out) as rx, contextlib.ExitStack() as stack:
             started = time.monotonic()
             pids = []
-            for _ in range(workers):
+            if baseline:
+                pids.append(stack.enter_context(harness.baseline_worker(url, rx.url, workdir)).pid)
+            for _ in range(workers if not baseline else 0):
                 pids.append(stack.enter_context(harness.worker(env, workdir)).pid)
             for _ in range(apis):
                 pids.append(stack.enter_context(harness.hub(env, workdir)).pid)
@@ -124,12 +151,6 @@ def drain(
     }
 
 
-def contextlib_stack() -> Any:
-    import contextlib
-
-    return contextlib.ExitStack()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=20_000)
@@ -139,15 +160,22 @@ def main() -> None:
         print("drain: PostgreSQL is not reachable; skipped")
         return
     details: dict[str, Any] = {"messages": args.messages, "conversations": args.conversations}
-    with harness.workdir() as workdir, queue(args.messages, args.conversations, workdir) as q:
-        details["queue_written_in_s"] = q.seconds
-        fast = drain(q, workdir, delay=0.0)
-        slow = drain(q, workdir, delay=0.1)
+    with harness.workdir() as workdir:
+        with queue(args.messages, args.conversations, workdir) as q:
+            details["queue_written_in_s"] = q.seconds
+            fast = drain(q, workdir, delay=0.0)
+            slow = drain(q, workdir, delay=0.1)
+        with baseline_queue(args.messages, args.conversations, workdir) as q:
+            details["baseline_queue_written_in_s"] = q.seconds
+            base_fast = drain(q, workdir, delay=0.0, baseline=True)
+            base_slow = drain(q, workdir, delay=0.1, baseline=True)
     details["fast"], details["slow"] = fast, slow
+    details["baseline_fast"], details["baseline_slow"] = base_fast, base_slow
     rows = [
         harness.row(
             "drain postgresql: fast receiver",
             fast["callbacks_per_s"],
+            base_fast["callbacks_per_s"],
             unit="callbacks/s",
             target=">= 1000/s, in order",
             met=fast["callbacks_per_s"] >= 1000
@@ -157,6 +185,7 @@ def main() -> None:
         harness.row(
             "drain postgresql: 100 ms receiver",
             slow["callbacks_per_s"],
+            base_slow["callbacks_per_s"],
             unit="callbacks/s",
             target=">= 500/s, in order",
             met=slow["callbacks_per_s"] >= 500

@@ -5,6 +5,10 @@ bot's callback receiving the message, on PostgreSQL, in the two layouts a deploy
   the INSERT's notification (PostgreSQL's production layout: API and delivery each get a core);
 - ``single``: ``convhub serve`` with the worker inside (one process, as ``make run`` starts it).
 
+The baseline, at the same offered rate with the same bodies, is the ``split`` layout of the
+thinnest pipeline on the same stack: bench/baseline_app.py accepting, bench/baseline_worker.py
+delivering. What the machine gives a message's way from request to callback, before convhub.
+
     .venv/bin/python bench/bench_e2e.py [--rate 300] [--seconds 10] [--layouts split,single]
 """
 
@@ -13,6 +17,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import sys
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +27,98 @@ from bench import harness, loadgen
 from bench.receiver import Receiver
 
 CONVERSATIONS = 300
+
+
+def offer(
+    url: str, headers: dict[str, str], path: str, ids: list[str], rate: float, seconds: float
+) -> loadgen.Result:
+    """The fixed schedule: each request one message, spread over the conversations."""
+
+    def body(worker: int, i: int) -> bytes:
+        n = (i * 2 + worker) % len(ids)
+        return harness.continue_body(ids[n], [harness.marker(n, i + 1)])
+
+    host, port = url.removeprefix("http://").split(":")
+    return loadgen.run(
+        loadgen.Plan(
+            host=host,
+            ports=[int(port)],
+            path=path,
+            headers=headers,
+            body=body,
+            seconds=seconds,
+            rate=rate,
+            connections=256,
+            warmup=1.0,
+        )
+    )
+
+
+class Cost:
+    """CPU per message of the service's processes and of PostgreSQL, and how busy the machine
+    was, over the load and the delivery of what it accepted."""
+
+    def __init__(self, **pids: int) -> None:
+        self.pids = pids
+        self.busy = harness.MachineBusy()
+
+    def __enter__(self) -> Cost:
+        self._start = {name: harness.cpu_seconds(pid) for name, pid in self.pids.items()}
+        self._postgres = harness.postgres_cpu_seconds()
+        self.busy.__enter__()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.busy.__exit__()
+        self.seconds = {
+            name: harness.cpu_seconds(pid) - self._start[name] for name, pid in self.pids.items()
+        }
+        self.postgres = harness.postgres_cpu_seconds() - self._postgres
+
+    def figures(self, messages: int) -> dict[str, Any]:
+        per = 1000 / max(1, messages)
+        return {
+            "service_cpu_ms_per_message": round(per * sum(self.seconds.values()), 2),
+            "cpu_ms_per_message": {n: round(per * s, 2) for n, s in self.seconds.items()}
+            | {"postgresql": round(per * self.postgres, 2)},
+            "machine_busy": self.busy.share,
+        }
+
+
+def figures(
+    rate: float, result: loadgen.Result, cost: Cost, rx: Receiver, delivered: bool
+) -> dict[str, Any]:
+    latencies = [(a.at_ns - a.sent_ns) / 1e9 for a in rx.arrivals if a.seq > 0 and a.sent_ns]
+    return {
+        "offered_per_s": rate,
+        "accepted_per_s": round(result.rate(202), 1),
+        "statuses": result.statuses,
+        "timeouts": result.timeouts,
+        "errors": result.errors,
+        "accept_p50_ms": harness.ms(result.percentile(202, 50)),
+        "accept_p99_ms": harness.ms(result.percentile(202, 99)),
+        **cost.figures(result.accepted),
+        "callbacks": len(latencies),
+        "all_delivered": delivered,
+        "e2e_p50_ms": harness.ms(loadgen.percentile(latencies, 50)),
+        "e2e_p99_ms": harness.ms(loadgen.percentile(latencies, 99)),
+        "e2e_max_ms": harness.ms(max(latencies) if latencies else None),
+    }
+
+
+def baseline(kind: str, rate: float, seconds: float, workdir: Path) -> dict[str, Any]:
+    port = harness.free_port()
+    with (
+        harness.fresh_database(kind) as url,
+        Receiver(port, out=workdir / "e2e-baseline.json") as rx,
+        harness.baseline(url, workdir) as api,
+        harness.baseline_worker(url, rx.url, workdir) as apart,
+    ):
+        ids = [str(uuid.uuid4()) for _ in range(CONVERSATIONS)]
+        with Cost(api=api.pid, worker=apart.pid) as cost:
+            result = offer(api.url, {}, "/messages", ids, rate, seconds)
+            delivered = rx.wait_for(result.accepted, within=60)
+    return figures(rate, result, cost, rx, delivered)
 
 
 def run(kind: str, rate: float, seconds: float, workdir: Path, *, layout: str) -> dict[str, Any]:
@@ -37,47 +134,12 @@ def run(kind: str, rate: float, seconds: float, workdir: Path, *, layout: str) -
             tenant = harness.set_up_tenant(hub.url, client, rx.url)
             ids = harness.start_conversations(hub.url, tenant, CONVERSATIONS)
             rx.wait_for(CONVERSATIONS, within=60)
-
-            def body(worker: int, i: int) -> bytes:
-                n = (i * 2 + worker) % len(ids)
-                return harness.continue_body(ids[n], [harness.marker(n, i + 1)])
-
-            host, hub_port = hub.url.removeprefix("http://").split(":")
-            pids = [hub.pid] + ([apart.pid] if apart is not None else [])
-            cpu = sum(harness.cpu_seconds(pid) for pid in pids)
-            result = loadgen.run(
-                loadgen.Plan(
-                    host=host,
-                    ports=[int(hub_port)],
-                    path=harness.SEND_PATH,
-                    headers=tenant.headers,
-                    body=body,
-                    seconds=seconds,
-                    rate=rate,
-                    connections=256,
-                    warmup=1.0,
-                )
-            )
-            accepted_all = sum(result.statuses.values())  # counted phase only
-            delivered = rx.wait_for(CONVERSATIONS + accepted_all, within=60)
+            pids = {"api": hub.pid} | ({"worker": apart.pid} if apart is not None else {})
             # Accepting and delivering every message sent (warm-up included), API and worker.
-            cpu = sum(harness.cpu_seconds(pid) for pid in pids) - cpu
-    latencies = [(a.at_ns - a.sent_ns) / 1e9 for a in rx.arrivals if a.seq > 0 and a.sent_ns]
-    return {
-        "offered_per_s": rate,
-        "accepted_per_s": round(result.rate(202), 1),
-        "statuses": result.statuses,
-        "timeouts": result.timeouts,
-        "errors": result.errors,
-        "accept_p50_ms": harness.ms(result.percentile(202, 50)),
-        "accept_p99_ms": harness.ms(result.percentile(202, 99)),
-        "service_cpu_ms_per_message": round(1000 * cpu / max(1, result.completed), 2),
-        "callbacks": len(latencies),
-        "all_delivered": delivered,
-        "e2e_p50_ms": harness.ms(loadgen.percentile(latencies, 50)),
-        "e2e_p99_ms": harness.ms(loadgen.percentile(latencies, 99)),
-        "e2e_max_ms": harness.ms(max(latencies) if latencies else None),
-    }
+            with Cost(**pids) as cost:
+                result = offer(hub.url, tenant.headers, harness.SEND_PATH, ids, rate, seconds)
+                delivered = rx.wait_for(CONVERSATIONS + result.accepted, within=60)
+    return figures(rate, result, cost, rx, delivered)
 
 
 def main() -> None:
@@ -88,36 +150,41 @@ def main() -> None:
     parser.add_argument("--layouts", default="split,single")
     args = parser.parse_args()
     kind, layouts = args.database, args.layouts.split(",")
-    figures: dict[str, Any] = {}
+    found: dict[str, Any] = {}
     with harness.workdir() as workdir:
         for layout in layouts:
-            figures[layout] = run(kind, args.rate, args.seconds, workdir, layout=layout)
+            found[layout] = run(kind, args.rate, args.seconds, workdir, layout=layout)
+        found["baseline"] = theirs = baseline(kind, args.rate, args.seconds, workdir)
     rows = []
     for layout in layouts:
-        found, name = figures[layout], f"e2e {kind} {layout} @ {args.rate:g}/s"
-        rows.append(harness.row(f"{name}: accepted", found["accepted_per_s"], unit="msg/s"))
-        rows.append(
-            harness.row(f"{name}: 202 p50", found["accept_p50_ms"], unit="ms (of the figure below)")
-        )
+        mine, name = found[layout], f"e2e {kind} {layout} @ {args.rate:g}/s"
+
+        def line(label: str, key: str, unit: str, **target: Any) -> dict[str, Any]:
+            return harness.row(f"{name}: {label}", mine[key], theirs[key], unit=unit, **target)  # noqa: B023
+
+        rows.append(line("accepted", "accepted_per_s", "msg/s"))
+        rows.append(line("202 p50", "accept_p50_ms", "ms (of the figure below)"))
         for percentile, target in (("p50", 15), ("p99", 100)):
-            figure = found[f"e2e_{percentile}_ms"]
+            figure = mine[f"e2e_{percentile}_ms"]
+            met = figure is not None and figure <= target
             rows.append(
-                harness.row(
-                    f"{name}: send → callback {percentile}",
-                    figure,
-                    unit="ms",
+                line(
+                    f"send → callback {percentile}",
+                    f"e2e_{percentile}_ms",
+                    "ms",
                     target=f"<= {target} ms",
-                    met=figure is not None and figure <= target,
+                    met=met,
                 )
             )
         rows.append(
-            harness.row(
-                f"{name}: service CPU per message",
-                found["service_cpu_ms_per_message"],
-                unit="ms (API and worker, accept and delivery)",
+            line(
+                "service CPU per message",
+                "service_cpu_ms_per_message",
+                "ms (API and worker, accept and delivery)",
             )
         )
-    harness.write("e2e", rows, {"seconds": args.seconds, kind: figures})
+        rows.append(line("machine busy", "machine_busy", "of all cores (load and receiver too)"))
+    harness.write("e2e", rows, {"seconds": args.seconds, kind: found})
 
 
 if __name__ == "__main__":

@@ -214,11 +214,66 @@ def baseline(database_url: str, workdir: Path) -> Iterator[Process]:
         Process(process, url, log).stop()
 
 
+@contextmanager
+def baseline_worker(database_url: str, callback: str, workdir: Path) -> Iterator[Process]:
+    """bench/baseline_worker.py, delivering bench/baseline_app.py's queue to ``callback``;
+    yielded once it listens for new rows."""
+    log = workdir / f"baseline-worker-{uuid.uuid4().hex[:6]}.log"
+    command = [sys.executable, "-m", "bench.baseline_worker", callback]
+    process = _spawn(command, hub_env(database_url), log)
+    try:
+        deadline = time.monotonic() + 60
+        while b"listening" not in log.read_bytes():
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the baseline worker did not start:\n{log.read_text()}")
+            time.sleep(0.05)
+        yield Process(process, "", log)
+    finally:
+        Process(process, "", log).stop()
+
+
 def cpu_seconds(pid: int) -> float:
     """CPU time (user + system) a process has used so far: cost per message that, unlike a
     rate, holds up when other work shares the machine."""
     fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_cpu_seconds() -> float:
+    """CPU time of the PostgreSQL server's processes so far (those alive now: its backends come
+    and go with connections, so read this around a run whose connections stay open)."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        if "(postgres)" in text[: text.find(")") + 1]:
+            fields = text.rpartition(")")[2].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+class MachineBusy:
+    """The share of the machine's CPU time (all cores) spent busy over a block, from
+    /proc/stat: near 1.0, the machine itself was the limit, whoever used it."""
+
+    def __enter__(self) -> MachineBusy:
+        self._start = self._read()
+        self.share = 0.0
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        busy0, total0 = self._start
+        busy1, total1 = self._read()
+        self.share = round((busy1 - busy0) / max(1, total1 - total0), 2)
+
+    @staticmethod
+    def _read() -> tuple[int, int]:
+        fields = [int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+        idle = fields[3] + fields[4]  # idle and iowait
+        total = sum(fields[:8])  # guest time is counted in user already
+        return total - idle, total
 
 
 class RssSampler:

@@ -49,6 +49,7 @@ class Result:
     errors: int = 0
     retry_after: int = 0  # 429/503 answers that carried Retry-After
     completed: int = 0  # every answer, warm-up included (for CPU time per request)
+    accepted: int = 0  # every 202, warm-up included (what a receiver is to see delivered)
     latencies: dict[int, array] = field(default_factory=dict)  # status -> seconds
     elapsed: float = 0.0
 
@@ -58,6 +59,7 @@ class Result:
         self.errors += other.errors
         self.retry_after += other.retry_after
         self.completed += other.completed
+        self.accepted += other.accepted
         self.elapsed = max(self.elapsed, other.elapsed)
         for status, count in other.statuses.items():
             self.statuses[status] = self.statuses.get(status, 0) + count
@@ -169,6 +171,7 @@ async def _run(plan: Plan, worker: int) -> Result:
             return
         idle.append(conn)
         result.completed += 1
+        result.accepted += status == 202
         done = time.monotonic()
         if scheduled >= counted_from and done <= end + plan.timeout:
             result.statuses[status] = result.statuses.get(status, 0) + 1

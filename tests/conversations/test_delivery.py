@@ -49,6 +49,21 @@ class TestOrder:
         assert len(set(ids)) == 1  # the same webhook-id on every retry
         await _status(hub, conversation_id, 0, "sent")
 
+    async def test_a_failure_within_a_run_holds_back_the_rest(self, hub, apps):
+        # Five messages committed at once: one claim takes them together on PostgreSQL (a run,
+        # delivery/outbox.py), posted one after the other; the second fails once.
+        conversation_id = await _start(hub, apps, "0")
+        await received(apps.bot, 1)
+        apps.bot.reply(Reply(status=202), Reply(status=503, headers={"Retry-After": "0"}))
+        await send(hub, *(say(conversation_id, "customer", str(i)) for i in range(1, 6)))
+        bodies = await received(apps.bot, 7)
+        texts = [only(b)["content"]["text"] for b in bodies]
+        assert texts == ["0", "1", "2", "2", "3", "4", "5"]
+        # Those given back after the failure were not attempted then: one callback each.
+        ids = [r.header("webhook-id") for r in apps.bot.requests]
+        assert [ids.count(i) for i in dict.fromkeys(ids)] == [1, 1, 2, 1, 1, 1]
+        await _status(hub, conversation_id, 5, "sent")
+
     async def test_conversations_do_not_wait_for_each_other(self, hub, apps):
         slow = await _start(hub, apps, "slow")
         await received(apps.bot, 1)

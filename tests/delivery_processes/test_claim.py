@@ -1,6 +1,6 @@
 """Claiming (outbox.claim): only the head of each lane, with what its target needs (the tenant's
-configuration version); and leases taken ahead given back (outbox.release) when a stopping
-worker will not attempt them."""
+configuration version), and on PostgreSQL what follows each head in its lane (a run); and leases
+taken ahead given back (outbox.release) when a stopping worker will not attempt them."""
 
 from __future__ import annotations
 
@@ -16,10 +16,10 @@ from tests.delivery_processes.test_idle import NOW, _lane
 LEASE = timedelta(seconds=60)
 
 
-async def _claim(db: Database, owner: str, limit: int = 10) -> list[outbox.Claimed]:
+async def _claim(db: Database, owner: str, limit: int = 10, run: int = 1) -> list[outbox.Claimed]:
     async with db.session() as session:
         return await outbox.claim(
-            session, owner=owner, limit=limit, lease=LEASE, probe=LEASE, probes=False
+            session, owner=owner, limit=limit, lease=LEASE, probe=LEASE, probes=False, run=run
         )
 
 
@@ -50,3 +50,37 @@ async def test_released_leases_are_claimable_at_once(db):
     assert (delivery.lease_until, delivery.lease_owner, delivery.attempts) == (None, None, 0)
     [again] = await _claim(db, "w2")
     assert again.delivery.id == first.delivery.id
+
+
+async def test_a_run_takes_what_follows_each_head_on_postgresql(db):
+    await _lane(db, next_attempts=[NOW] * 5)
+    await _lane(db, next_attempts=[NOW] * 2)
+    claimed = await _claim(db, "w1", limit=10, run=3)
+    seqs = sorted((c.delivery.conversation_id, c.delivery.seq) for c in claimed)
+    by_lane: dict[str, list[int]] = {}
+    for conversation, seq in seqs:
+        by_lane.setdefault(conversation, []).append(seq)
+    # SQLite claims the heads alone (its claim has no LATERAL).
+    expected = [[1, 2], [1, 2, 3]] if db.autocommits else [[1], [1]]
+    assert sorted(by_lane.values()) == expected
+    assert {c.delivery.attempts for c in claimed} == {1}
+    # Nobody else takes a lane's later deliveries while a run holds its head.
+    assert await _claim(db, "w2", run=3) == []
+
+
+async def test_a_run_counts_toward_no_limit_and_stops_at_one_not_due(db):
+    await _lane(db, next_attempts=[NOW, NOW, NOW + timedelta(minutes=5), NOW])
+    claimed = await _claim(db, "w1", limit=1, run=8)
+    # The third waits for its retry: the fourth may not overtake it.
+    assert sorted(c.delivery.seq for c in claimed) == ([1, 2] if db.autocommits else [1])
+
+
+async def test_released_followers_wait_behind_their_head(db):
+    await _lane(db, next_attempts=[NOW] * 3)
+    claimed = await _claim(db, "w1", run=3)
+    followers = [c.delivery.id for c in claimed if c.delivery.seq > 1]
+    async with db.session() as session:
+        await outbox.release(session, ids=followers, owner="w1")
+    # The head is still leased: what was given back is not due before it is delivered.
+    assert await _claim(db, "w2", run=3) == []
+    assert [d.lease_owner for d in await _deliveries(db)] == ["w1", None, None]

@@ -54,6 +54,10 @@ class Settings(BaseSettings):
     # Callbacks one worker makes at once: to a receiver taking 100 ms, at most 10 per slot a
     # second. A callback costs the worker ~1 ms of CPU, so 128 keep one core busy at ~130 ms.
     worker_concurrency: int = Field(default=128, ge=1, le=1000)
+    # PostgreSQL: with the first due message of a conversation for an application, a claim takes
+    # up to this many in all, which one slot posts one after the other (delivery/outbox.py).
+    # 1: one message per conversation per claim. The lease covers a run's 5 s timeouts.
+    delivery_lane_run: int = Field(default=8, ge=1, le=100)
     # Multiplies every retry delay (tests compress the 24-hour retry window with it).
     retry_scale: float = Field(default=1.0, gt=0)
     # Run the delivery worker inside `convhub serve` (`convhub worker` runs it alone).

@@ -94,7 +94,7 @@ class CallbackClient:
 
     def __init__(self, *, allow_private: bool, timeout: float = 5.0) -> None:
         self._allow_private = allow_private
-        self._timeout = timeout
+        self.timeout = timeout
         self._tokens = TokenCache()
         self._session: aiohttp.ClientSession | None = None  # made in the running loop
         self._token_http = httpx.AsyncClient(
@@ -241,7 +241,7 @@ class CallbackClient:
             raise _Unsent(_outcome("failed", f"{what}: the URL or a header is invalid"))
         try:
             async with (
-                asyncio.timeout(self._timeout),
+                asyncio.timeout(self.timeout),
                 self._http().post(url, data=body, headers=headers, allow_redirects=False) as answer,
             ):
                 await _drain(answer)
@@ -249,7 +249,7 @@ class CallbackClient:
         except AddressRefused as exc:
             raise _Unsent(_outcome("failed", f"{what} refused: {exc}"), refused=True) from exc
         except TimeoutError as exc:  # aiohttp's own timeouts are TimeoutErrors too
-            outcome = _outcome("retry", f"{what}: no answer within {self._timeout:g} s")
+            outcome = _outcome("retry", f"{what}: no answer within {self.timeout:g} s")
             raise _Unsent(outcome) from exc
         except (aiohttp.InvalidURL, ValueError) as exc:
             outcome = _outcome("failed", f"{what}: the request could not be sent")
@@ -281,7 +281,7 @@ class CallbackClient:
             # Do not show the exception: its text can quote a header value, i.e. a secret.
             raise _Unsent(_outcome("failed", f"{what}: the URL or a header is invalid")) from None
         try:
-            async with asyncio.timeout(self._timeout):
+            async with asyncio.timeout(self.timeout):
                 response = await self._token_http.send(built, stream=True)
                 try:
                     content = await _read_capped(response, MAX_ANSWER)
@@ -290,7 +290,7 @@ class CallbackClient:
         except AddressRefused as exc:
             raise _Unsent(_outcome("failed", f"{what} refused: {exc}"), refused=True) from exc
         except (TimeoutError, httpx.TimeoutException) as exc:
-            outcome = _outcome("retry", f"{what}: no answer within {self._timeout:g} s")
+            outcome = _outcome("retry", f"{what}: no answer within {self.timeout:g} s")
             raise _Unsent(outcome) from exc
         except (httpx.UnsupportedProtocol, httpx.LocalProtocolError) as exc:
             outcome = _outcome("failed", f"{what}: the request could not be sent")

@@ -162,13 +162,15 @@ logged AS (
         (SELECT count(*) FROM delivery_attempts a WHERE a.delivery_id = d.id) + 1,
         b.started, 'delivered', b.status, b.latency_ms
     FROM batch b JOIN deliveries d ON d.id = b.id
+    WHERE d.id = ANY(CAST(:ids AS VARCHAR[]))
 ),
 sent AS (
     UPDATE deliveries d
     SET state = 'sent', finished = :now, last_status = b.status, last_error = NULL,
         lease_until = NULL, lease_owner = NULL
     FROM batch b
-    WHERE d.id = b.id AND d.state = 'pending' AND d.lease_owner = :owner
+    WHERE d.id = b.id AND d.id = ANY(CAST(:ids AS VARCHAR[]))
+        AND d.state = 'pending' AND d.lease_owner = :owner
     RETURNING d.id, d.message_id, d.created, d.tenant_id, d.conversation_id,
         d.recipient_app_id, d.recipient_role, d.seq
 ),

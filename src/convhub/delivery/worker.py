@@ -41,6 +41,16 @@ _PROBE_LOOK = 0.25
 # Longest wait after a claim that found fewer due deliveries than it asked for.
 _AFTER_PARTIAL = 0.05
 
+Target = CallbackTarget | str
+# Deliveries of one lane (conversation, recipient application) in order, posted one after the
+# other in one slot: the lane's head and those a claim took with it (outbox.claim's ``run``).
+Run = list[tuple[Delivery, Target]]
+Lane = tuple[str, str]
+
+
+def _lane(delivery: Delivery) -> Lane:
+    return (delivery.conversation_id, delivery.recipient_app_id)
+
 
 class DeliveryWorker:
     def __init__(self, runtime: Runtime) -> None:
@@ -49,6 +59,7 @@ class DeliveryWorker:
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.client = CallbackClient(allow_private=settings.allow_private_callbacks)
         self.capacity = settings.worker_concurrency
+        self.lane_run = settings.delivery_lane_run
         self.lease = timedelta(seconds=settings.delivery_lease_seconds)
         self.probe = timedelta(seconds=settings.breaker_probe_seconds)
         self._tasks: set[asyncio.Task[None]] = set()
@@ -57,8 +68,9 @@ class DeliveryWorker:
         self._last_sweep = 0.0
         self._next_probe_look = 0.0
         self._in_flight: set[str] = set()
-        self._calling = 0  # callbacks under way (their outcome not yet known)
-        self._ready: collections.deque[tuple[Delivery, CallbackTarget | str]] = collections.deque()
+        self._lanes: set[Lane] = set()  # lanes with a run waiting for a slot or being posted
+        self._calling = 0  # runs being posted (their last outcome not yet known)
+        self._ready: collections.deque[Run] = collections.deque()
         # More may be due than the last claim took (it took all it asked for, or the loop could
         # not claim for want of slots): a callback's end, freeing a slot, wakes the loop then.
         # Otherwise what falls due is announced (new deliveries, a lane's next one, a retry).
@@ -82,19 +94,14 @@ class DeliveryWorker:
                 asked = self._wanted()
                 claimed = await self._claim(asked)
                 self._claims += 1
-                self._more_due = len(claimed) >= asked
-                for delivery, target in claimed:
-                    if delivery.id in self._in_flight:
-                        # Its lease ran out while our attempt is still under way: the claim
-                        # renewed it; a second attempt would only send it twice.
-                        continue
-                    self._in_flight.add(delivery.id)
-                    self._ready.append((delivery, target))
+                heads = len({_lane(delivery) for delivery, _ in claimed})
+                self._more_due = heads >= asked
+                await self._queue(claimed)
                 self._start_ready()
                 if not claimed:
                     await self._sweep()
                     await self.runtime.wakeup.wait(await self._idle_seconds())
-                elif len(claimed) < asked:
+                elif heads < asked:
                     # Fewer than asked: nothing else is due now. Claiming again at once would
                     # read the queue for nothing (one empty claim per message under a steady
                     # load); the next message or finished callback wakes the loop, and a retry
@@ -103,6 +110,28 @@ class DeliveryWorker:
         finally:
             if listener is not None:
                 await listener.close()
+
+    async def _queue(self, claimed: list[tuple[Delivery, Target]]) -> None:
+        """Claimed deliveries into runs, one per lane, in order, ready for a slot."""
+        runs: dict[Lane, Run] = {}
+        for delivery, target in claimed:
+            runs.setdefault(_lane(delivery), []).append((delivery, target))
+        elsewhere: list[str] = []
+        for lane, run in runs.items():
+            mine = [delivery.id for delivery, _ in run if delivery.id in self._in_flight]
+            if mine or lane in self._lanes:
+                # A run of ours still has this lane: its attempt outlasted its lease (the claim
+                # renewed it: a second attempt would only send it twice), or it is being
+                # recorded as the next one came due. What follows goes after it, from a claim
+                # of its own.
+                elsewhere.extend(d.id for d, _ in run if d.id not in self._in_flight)
+                continue
+            run.sort(key=lambda item: item[0].seq)
+            self._in_flight.update(delivery.id for delivery, _ in run)
+            self._lanes.add(lane)
+            self._ready.append(run)
+        if elsewhere:
+            await self._release(elsewhere)
 
     def _wanted(self) -> int:
         """How many deliveries to claim: the free slots, and a reserve of half as many again
@@ -116,15 +145,15 @@ class DeliveryWorker:
         while self._ready and self._calling < self.capacity and not self._stopping:
             if len(self._tasks) >= 2 * self.capacity:
                 return
-            delivery, target = self._ready.popleft()
+            run = self._ready.popleft()
             self._calling += 1
-            task = asyncio.create_task(self._deliver(delivery, target))
+            task = asyncio.create_task(self._deliver(run))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
-            task.add_done_callback(functools.partial(self._finished, delivery.id))
+            task.add_done_callback(functools.partial(self._finished, run))
 
-    def _finished(self, delivery_id: str, _task: asyncio.Task[None]) -> None:
-        self._in_flight.discard(delivery_id)
+    def _finished(self, run: Run, _task: asyncio.Task[None]) -> None:
+        self._in_flight.difference_update(delivery.id for delivery, _ in run)
         self._start_ready()  # if it waited for the outcomes to be recorded
         self._slot_freed()
 
@@ -147,17 +176,20 @@ class DeliveryWorker:
     async def _release_ready(self) -> None:
         """Give back the leases of deliveries claimed ahead and not started: another worker
         (or this one, restarted) takes them at once rather than when the leases run out."""
-        ids = [delivery.id for delivery, _ in self._ready]
+        ids = [delivery.id for run in self._ready for delivery, _ in run]
+        self._lanes.difference_update(_lane(run[0][0]) for run in self._ready)
         self._ready.clear()
-        if not ids:
-            return
+        if ids:
+            await self._release(ids)
+
+    async def _release(self, ids: list[str]) -> None:
         try:
             async with self.runtime.db.session() as session:
                 await outbox.release(session, ids=ids, owner=self.owner)
         except Exception:  # the leases run out all the same
             log.exception("outbox_release_failed")
 
-    async def _claim(self, wanted: int) -> list[tuple[Delivery, CallbackTarget | str]]:
+    async def _claim(self, wanted: int) -> list[tuple[Delivery, Target]]:
         """Leases on due deliveries, each with where it goes (or why it cannot go), read in
         the claim's transaction."""
         if wanted <= 0:
@@ -179,6 +211,7 @@ class DeliveryWorker:
                     lease=self.lease,
                     probe=self.probe,
                     probes=probes,
+                    run=self.lane_run,
                 )
                 targets = await self.targets.prepare(session, claimed)
             return [(c.delivery, targets[c.delivery.id]) for c in claimed]
@@ -209,17 +242,51 @@ class DeliveryWorker:
                 return max(0.0, min(_IDLE, (due - utcnow()).total_seconds()))
         return _IDLE
 
-    async def _deliver(self, delivery: Delivery, target: CallbackTarget | str) -> None:
+    async def _deliver(self, run: Run) -> None:
+        """Post a run's deliveries in order, each once the one before was delivered; after one
+        that was not, or once the run's leases grow short, give the rest back: they go out
+        from a later claim, in order still."""
+        recordings: list[asyncio.Task[None]] = []
+        rest: Run = []
+        try:
+            for i, (delivery, target) in enumerate(run):
+                if i and (self._stopping or not self._holds(delivery)):
+                    rest = run[i:]
+                    break
+                outcome = await self._attempt_logged(delivery, target)
+                if outcome.result != "delivered":
+                    rest = run[i + 1 :]
+                    # The slot is free while the failure is recorded, as the rest is released.
+                    recordings.append(asyncio.create_task(self._record(delivery, outcome)))
+                    break
+                # Recorded in the next batch while the next one is posted: the receiver has
+                # answered, so the order it sees is kept whatever the recording does.
+                recordings.append(asyncio.create_task(self._record(delivery, outcome)))
+        finally:
+            self._calling -= 1
+            self._lanes.discard(_lane(run[0][0]))
+            self._start_ready()  # the next run takes the slot at once
+            self._slot_freed()
+        if rest:
+            ids = [delivery.id for delivery, _ in rest]
+            self._in_flight.difference_update(ids)  # not attempted: free to be claimed again
+            await self._release(ids)
+            self.runtime.wakeup.set()
+        await asyncio.gather(*recordings)
+
+    def _holds(self, delivery: Delivery) -> bool:
+        """Whether our lease on ``delivery`` outlasts an attempt (a token request and the
+        callback, each within the client's timeout): past it, another worker may take it."""
+        left = delivery.lease_until - utcnow() if delivery.lease_until is not None else None
+        return left is not None and left > timedelta(seconds=2 * self.client.timeout)
+
+    async def _attempt_logged(self, delivery: Delivery, target: Target) -> Outcome:
         try:
             outcome = await self._attempt(delivery, target)
         except Exception as exc:  # our own fault (configuration gone, ...): retried later
             log.exception("delivery_attempt_error", delivery=delivery.id)
             reason = f"{health.INTERNAL_ERROR}: {type(exc).__name__}"
             outcome = Outcome("retry", None, None, reason, 0.0)
-        finally:
-            self._calling -= 1
-            self._start_ready()  # the next one takes the slot at once
-            self._slot_freed()
         log.info(
             "delivery_attempt",
             tenant=delivery.tenant_id,
@@ -232,6 +299,9 @@ class DeliveryWorker:
             error=outcome.error,
             elapsed_ms=round(outcome.elapsed * 1000, 1),
         )
+        return outcome
+
+    async def _record(self, delivery: Delivery, outcome: Outcome) -> None:
         mail = None
         try:
             if outcome.result == "delivered":
@@ -253,7 +323,7 @@ class DeliveryWorker:
             except Exception:  # best effort: the failure is recorded, the error message sent
                 log.exception("notice_mail_failed", to=mail.to)
 
-    async def _attempt(self, delivery: Delivery, target: CallbackTarget | str) -> Outcome:
+    async def _attempt(self, delivery: Delivery, target: Target) -> Outcome:
         if isinstance(target, str):  # no callback, or a deactivated one
             return Outcome("failed", None, None, target, 0.0)
         return await self.client.deliver(

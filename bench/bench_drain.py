@@ -126,7 +126,15 @@ def drain(
             for _ in range(apis):
                 pids.append(stack.enter_context(harness.hub(env, workdir)).pid)
             with harness.RssSampler(*pids) as rss:
-                done = rx.wait_for(q.messages, within=600)
+                # CPU from the first callback on: the processes' start-up is not delivery.
+                rx.wait_for(1, within=60)
+                early = rx.count
+                cpu = sum(harness.cpu_seconds(pid) for pid in pids)
+                postgres = harness.postgres_cpu_seconds()
+                with harness.MachineBusy() as busy:
+                    done = rx.wait_for(q.messages, within=600)
+                cpu = sum(harness.cpu_seconds(pid) for pid in pids) - cpu
+                postgres = harness.postgres_cpu_seconds() - postgres
             wall = time.monotonic() - started
     arrivals = sorted(rx.arrivals, key=lambda a: a.at_ns)
     first, last = arrivals[0].at_ns, arrivals[-1].at_ns
@@ -148,6 +156,9 @@ def drain(
         "out_of_order": out_of_order,
         "duplicates": len(arrivals) - len({(a.conversation, a.seq) for a in arrivals}),
         "peak_rss_mb": rss.peak_mb,
+        "cpu_ms_per_callback": round(1000 * cpu / max(1, q.messages - early), 3),
+        "postgresql_cpu_ms_per_callback": round(1000 * postgres / max(1, q.messages - early), 3),
+        "machine_busy": busy.share,
     }
 
 
@@ -193,6 +204,22 @@ def main() -> None:
             and not slow["out_of_order"],
         ),
     ]
+    rows.append(
+        harness.row(
+            "drain postgresql: worker CPU per callback (fast)",
+            fast["cpu_ms_per_callback"],
+            base_fast["cpu_ms_per_callback"],
+            unit="ms",
+        )
+    )
+    rows.append(
+        harness.row(
+            "drain postgresql: PostgreSQL CPU per callback (fast)",
+            fast["postgresql_cpu_ms_per_callback"],
+            base_fast["postgresql_cpu_ms_per_callback"],
+            unit="ms",
+        )
+    )
     harness.write("drain", rows, details)
 
 

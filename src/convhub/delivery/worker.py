@@ -40,6 +40,8 @@ _IDLE = 1.0
 _PROBE_LOOK = 0.25
 # Longest wait after a claim that found fewer due deliveries than it asked for.
 _AFTER_PARTIAL = 0.05
+# Batches of delivered outcomes written at once.
+_RECORDERS = 4
 
 Target = CallbackTarget | str
 # Deliveries of one lane (conversation, recipient application) in order, posted one after the
@@ -79,7 +81,13 @@ class DeliveryWorker:
         self.targets = Targets(runtime.box)
         # Delivered outcomes (nearly all of them) are recorded in batches: a few statements for
         # many callbacks. Every other outcome is recorded on its own (recording.record).
-        self._delivered: Batcher[tuple[Delivery, Outcome]] = Batcher(self._record_delivered)
+        # On PostgreSQL several batches are written at once, a lane always by the same one: its
+        # outcomes are committed in the order its callbacks were answered (one batch at a time
+        # had become the bound of a busy worker). SQLite writes one transaction at a time.
+        recorders = _RECORDERS if runtime.db.autocommits else 1
+        self._delivered: list[Batcher[tuple[Delivery, Outcome]]] = [
+            Batcher(self._record_delivered) for _ in range(recorders)
+        ]
 
     async def run(self) -> None:
         listener = self._listen()
@@ -170,7 +178,8 @@ class DeliveryWorker:
         await self._release_ready()
         if self._tasks:
             await asyncio.wait(set(self._tasks), timeout=grace)
-        await self._delivered.aclose()
+        for batcher in self._delivered:
+            await batcher.aclose()
         await self.client.aclose()
 
     async def _release_ready(self) -> None:
@@ -306,7 +315,8 @@ class DeliveryWorker:
         try:
             if outcome.result == "delivered":
                 # Wakes the loop when the lane's next delivery is waiting (_record_delivered).
-                await self._delivered.submit((delivery, outcome))
+                recorder = self._delivered[hash(_lane(delivery)) % len(self._delivered)]
+                await recorder.submit((delivery, outcome))
             else:
                 async with self.runtime.db.session() as session:
                     mail = await recording.record(

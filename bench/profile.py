@@ -2,7 +2,8 @@
 print where the time goes: inclusive share per function, and the queries per message.
 
     .venv/bin/python bench/profile.py ingest [--database postgresql] [--seconds 8]
-    .venv/bin/python bench/profile.py worker [--database postgresql]
+    .venv/bin/python bench/profile.py worker [--seconds 8]    # `convhub worker` draining 20,000
+    .venv/bin/python bench/profile.py queries [--database postgresql]
 
 Writes bench/results/profile-<what>-<database>.txt (collapsed stacks: flamegraph.pl or
 speedscope read them). Not part of `make bench`: run it when changing the hot path.
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import signal
 import subprocess
 import sys
 import threading
@@ -23,7 +25,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import harness
+from bench.bench_drain import queue
 from bench.bench_ingest import CONVERSATIONS, measure
+from bench.receiver import Receiver
 
 
 def _record(pid: int, seconds: float, out: Path) -> subprocess.Popen[bytes]:
@@ -150,14 +154,35 @@ def _in_thread(app: object) -> Iterator[str]:
         thread.join()
 
 
+def profile_worker(seconds: float, messages: int = 20_000, conversations: int = 500) -> None:
+    """`convhub worker` draining a queue (bench_drain's) to a fast receiver, recorded from its
+    first callback on (its start-up is not delivery), for ``seconds`` or until it is done."""
+    out = harness.RESULTS / "profile-worker-postgresql.txt"
+    with harness.workdir() as workdir, queue(messages, conversations, workdir) as q:
+        with (
+            harness.fresh_database("postgresql", template=q.url) as url,
+            Receiver(q.receiver_port, out=workdir / "receiver.json") as rx,
+            harness.worker(harness.hub_env(url), workdir) as worker,
+        ):
+            rx.wait_for(1, within=60)
+            spy = _record(worker.pid, seconds, out)
+            rx.wait_for(messages, within=600)
+            spy.send_signal(signal.SIGINT)  # py-spy writes what it has on SIGINT
+            spy.wait()
+    print(summarize(out))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("what", choices=["ingest", "queries"])
+    parser.add_argument("what", choices=["ingest", "worker", "queries"])
     parser.add_argument("--database", default="postgresql")
     parser.add_argument("--seconds", type=float, default=8)
     args = parser.parse_args()
     if args.what == "queries":
         print(count_queries(args.database))
+        return
+    if args.what == "worker":
+        profile_worker(args.seconds)
         return
     out = harness.RESULTS / f"profile-{args.what}-{args.database}.txt"
     with harness.workdir() as workdir, harness.fresh_database(args.database) as url:

@@ -84,3 +84,25 @@ async def test_released_followers_wait_behind_their_head(db):
     # The head is still leased: what was given back is not due before it is delivered.
     assert await _claim(db, "w2", run=3) == []
     assert [d.lease_owner for d in await _deliveries(db)] == ["w1", None, None]
+
+
+def test_a_run_is_posted_only_from_its_head_on_without_a_gap():
+    # Rows as _LEASE_RUNS returns them: the delivery's columns, its configuration version and
+    # 410 hint, then its head's id and its place in the run. Under a concurrent writer
+    # PostgreSQL may leave out a row it chose: what would follow a missing one is given back.
+    width = len(outbox._COLUMNS)
+
+    def row(id_: str, head: str, place: int) -> tuple[object, ...]:
+        return (id_, *[None] * (width - 1), 0, False, head, place)
+
+    rows = [
+        row("a0", "a0", 0),
+        row("a1", "a0", 1),
+        row("a3", "a0", 3),  # a2 left out
+        row("b1", "b0", 1),  # b0, the head, left out
+        row("b2", "b0", 2),
+        row("c0", "c0", 0),
+    ]
+    whole, broken = outbox._whole_runs(rows)
+    assert [r[0] for r in whole] == ["a0", "a1", "c0"]
+    assert sorted(broken) == ["a3", "b1", "b2"]

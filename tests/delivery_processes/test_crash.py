@@ -8,6 +8,8 @@ import contextlib
 import time
 from collections import Counter
 
+import pytest
+
 from tests.delivery_processes.conftest import (
     Arrivals,
     delivered_ids,
@@ -28,11 +30,14 @@ def _status(i: int) -> int:
 
 
 class TestWorkerCrash:
+    # 2 s: what the killed worker held is taken over 2 s later; its runs end at their heads (a
+    # follower goes only while the lease outlasts two timeouts). 20 s: on PostgreSQL the worker
+    # posts whole runs of a conversation's messages, each before the one before is recorded.
+    @pytest.mark.parametrize("lease", [2, 20], ids=["short-lease", "runs"])
     async def test_a_killed_worker_loses_nothing_and_keeps_the_order(
-        self, hub, apps, processes_settings, workers
+        self, hub, apps, processes_settings, workers, lease
     ):
-        # A short lease: what the killed worker held is taken over 2 s later.
-        settings = processes_settings.model_copy(update={"delivery_lease_seconds": 2})
+        settings = processes_settings.model_copy(update={"delivery_lease_seconds": lease})
         apps.bot.reply(*FLAKY)
         began = time.monotonic()
         first = workers(settings)
@@ -59,7 +64,7 @@ class TestWorkerCrash:
         took = await wait_for_all(apps.bot, set(burst.conversation_of), _status, within=120)
         await asyncio.sleep(0.5)  # a late duplicate, if any, is counted too
         arrivals = Arrivals.of(burst, apps.bot.requests, _status)
-        # Not from the kill: the second worker's own 2 s lease ran out before it recorded an
+        # Not from the kill: the second worker's own lease ran out before it recorded an
         # outcome (a busy database), and it took the delivery again.
         delivered = Counter(a["message"] for a in second.attempts() if a["result"] == "delivered")
         relapses = sum(n - 1 for n in delivered.values())

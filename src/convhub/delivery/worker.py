@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
-import functools
 import os
 import socket
 import time
@@ -158,10 +157,9 @@ class DeliveryWorker:
             task = asyncio.create_task(self._deliver(run))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
-            task.add_done_callback(functools.partial(self._finished, run))
+            task.add_done_callback(self._finished)
 
-    def _finished(self, run: Run, _task: asyncio.Task[None]) -> None:
-        self._in_flight.difference_update(delivery.id for delivery, _ in run)
+    def _finished(self, _task: asyncio.Task[None]) -> None:
         self._start_ready()  # if it waited for the outcomes to be recorded
         self._slot_freed()
 
@@ -256,30 +254,30 @@ class DeliveryWorker:
         that was not, or once the run's leases grow short, give the rest back: they go out
         from a later claim, in order still."""
         recordings: list[asyncio.Task[None]] = []
-        rest: Run = []
+        answered = 0  # the run's deliveries answered so far
         try:
             for i, (delivery, target) in enumerate(run):
                 if i and (self._stopping or not self._holds(delivery)):
-                    rest = run[i:]
                     break
                 outcome = await self._attempt_logged(delivery, target)
-                if outcome.result != "delivered":
-                    rest = run[i + 1 :]
-                    # The slot is free while the failure is recorded, as the rest is released.
-                    recordings.append(asyncio.create_task(self._record(delivery, outcome)))
-                    break
-                # Recorded in the next batch while the next one is posted: the receiver has
-                # answered, so the order it sees is kept whatever the recording does.
+                answered = i + 1
+                # Answered: a claim that takes it again (its retry fell due, or its lease ran out
+                # while the outcome is being recorded) is to attempt it again, not to skip it.
+                self._in_flight.discard(delivery.id)
+                # Recorded while the next one is posted (a delivered one in the next batch): the
+                # receiver has answered, so the order it sees is kept whatever the recording does.
                 recordings.append(asyncio.create_task(self._record(delivery, outcome)))
+                if outcome.result != "delivered":
+                    break
         finally:
+            rest = [delivery.id for delivery, _ in run[answered:]]
+            self._in_flight.difference_update(rest)  # not attempted: free to be claimed again
             self._calling -= 1
             self._lanes.discard(_lane(run[0][0]))
             self._start_ready()  # the next run takes the slot at once
             self._slot_freed()
         if rest:
-            ids = [delivery.id for delivery, _ in rest]
-            self._in_flight.difference_update(ids)  # not attempted: free to be claimed again
-            await self._release(ids)
+            await self._release(rest)
             self.runtime.wakeup.set()
         await asyncio.gather(*recordings)
 

@@ -24,6 +24,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import harness, loadgen
+from bench.bench_ingest import measure
 from bench.receiver import Receiver
 
 CONVERSATIONS = 300
@@ -33,25 +34,7 @@ def offer(
     url: str, headers: dict[str, str], path: str, ids: list[str], rate: float, seconds: float
 ) -> loadgen.Result:
     """The fixed schedule: each request one message, spread over the conversations."""
-
-    def body(worker: int, i: int) -> bytes:
-        n = (i * 2 + worker) % len(ids)
-        return harness.continue_body(ids[n], [harness.marker(n, i + 1)])
-
-    host, port = url.removeprefix("http://").split(":")
-    return loadgen.run(
-        loadgen.Plan(
-            host=host,
-            ports=[int(port)],
-            path=path,
-            headers=headers,
-            body=body,
-            seconds=seconds,
-            rate=rate,
-            connections=256,
-            warmup=1.0,
-        )
-    )
+    return measure(url, path, headers, ids, seconds, rate=rate, connections=256)
 
 
 class Cost:

@@ -46,10 +46,22 @@ def ceiling(seconds: float, workdir: Path) -> float:
     return round(result.rate(202), 1)
 
 
-def measure(url: str, path: str, headers: dict[str, str], ids: list[str], seconds: float) -> Any:
+def measure(
+    url: str,
+    path: str,
+    headers: dict[str, str],
+    ids: list[str],
+    seconds: float,
+    *,
+    rate: float | None = None,
+    connections: int = CONNECTIONS,
+) -> loadgen.Result:
+    """Requests of one message each, over the conversations ``ids`` in turn: a closed loop, or
+    ``rate`` a second (open loop). Each text carries its marker, numbered from 1."""
+
     def body(worker: int, i: int) -> bytes:
         n = (i * 2 + worker) % len(ids)
-        return harness.continue_body(ids[n], [harness.marker(n, i)])
+        return harness.continue_body(ids[n], [harness.marker(n, i + 1)])
 
     host, port = url.removeprefix("http://").split(":")
     return loadgen.run(
@@ -60,7 +72,8 @@ def measure(url: str, path: str, headers: dict[str, str], ids: list[str], second
             headers=headers,
             body=body,
             seconds=seconds,
-            connections=CONNECTIONS,
+            rate=rate,
+            connections=connections,
         )
     )
 

@@ -56,7 +56,8 @@ class Settings(BaseSettings):
     worker_concurrency: int = Field(default=128, ge=1, le=1000)
     # PostgreSQL: with the first due message of a conversation for an application, a claim takes
     # up to this many in all, which one slot posts one after the other (delivery/outbox.py).
-    # 1: one message per conversation per claim. The lease covers a run's 5 s timeouts.
+    # 1: one message per conversation per claim. A follower goes out only while the lease has
+    # more than two callback timeouts left (10 s).
     delivery_lane_run: int = Field(default=8, ge=1, le=100)
     # Multiplies every retry delay (tests compress the 24-hour retry window with it).
     retry_scale: float = Field(default=1.0, gt=0)

@@ -127,10 +127,9 @@ class DeliveryWorker:
         for lane, run in runs.items():
             mine = [delivery.id for delivery, _ in run if delivery.id in self._in_flight]
             if mine or lane in self._lanes:
-                # A run of ours still has this lane: its attempt outlasted its lease (the claim
-                # renewed it: a second attempt would only send it twice), or it is being
-                # recorded as the next one came due. What follows goes after it, from a claim
-                # of its own.
+                # A run of ours still has this lane: it waits for a slot or is being posted, or
+                # an attempt of ours outlasted its lease (the claim renewed it: a second attempt
+                # would only send it twice). What follows goes after it, from a claim of its own.
                 elsewhere.extend(d.id for d, _ in run if d.id not in self._in_flight)
                 continue
             run.sort(key=lambda item: item[0].seq)

@@ -102,15 +102,21 @@ def _due_at_now(*, held: bool) -> Any:
 # callback.
 _DUE = _due_at_now(held=False)
 _DUE_HELD = _due_at_now(held=True)
-_CHOSEN = (
-    select(Delivery.id)
-    .where(_DUE)
-    .order_by(Delivery.next_attempt_at, Delivery.seq)
-    .limit(bindparam("limit"))
-    .with_for_update(skip_locked=True)
-    .correlate(None)  # its own FROM deliveries, not the UPDATE's row
-    .scalar_subquery()
-)
+
+
+def _heads(*columns: Any) -> Any:
+    """SQL: up to the parameter ``limit`` due deliveries (lane heads), oldest first, locked."""
+    return (
+        select(*columns)
+        .where(_DUE)
+        .order_by(Delivery.next_attempt_at, Delivery.seq)
+        .limit(bindparam("limit"))
+        .with_for_update(skip_locked=True)
+    )
+
+
+# (Its own FROM deliveries, not the UPDATE's row.)
+_CHOSEN = _heads(Delivery.id).correlate(None).scalar_subquery()
 
 
 class Claimed(NamedTuple):
@@ -128,7 +134,9 @@ _CONFIG_VERSION = (
 )
 
 
-def _leasing(wanted: Any) -> Any:
+def _leasing(wanted: Any, *also: Any) -> Any:
+    """SQL: lease the deliveries ``wanted`` selects, returning each with its tenant's
+    configuration version, its 410 hint, and the columns ``also``."""
     return (
         update(Delivery)
         .where(wanted)
@@ -137,7 +145,7 @@ def _leasing(wanted: Any) -> Any:
             lease_owner=bindparam("lease_to"),
             attempts=Delivery.attempts + 1,
         )
-        .returning(Delivery, _CONFIG_VERSION, health.DEACTIVATED)
+        .returning(Delivery, _CONFIG_VERSION, health.DEACTIVATED, *also)
         .execution_options(synchronize_session=False)
     )
 
@@ -158,20 +166,13 @@ def _runs() -> Any:
     followers in the same statement, so nobody else sees them as a head while the run holds
     them."""
     now: BindParameter[datetime] = bindparam("now", type_=UTCDateTime())
-    heads = (
-        select(
-            Delivery.id,
-            Delivery.conversation_id,
-            Delivery.recipient_app_id,
-            Delivery.recipient_role,
-            Delivery.seq,
-        )
-        .where(_DUE)
-        .order_by(Delivery.next_attempt_at, Delivery.seq)
-        .limit(bindparam("limit"))
-        .with_for_update(skip_locked=True)
-        .cte("heads")
-    )
+    heads = _heads(
+        Delivery.id,
+        Delivery.conversation_id,
+        Delivery.recipient_app_id,
+        Delivery.recipient_role,
+        Delivery.seq,
+    ).cte("heads")
     later = aliased(Delivery, name="later")
     goes = and_(
         later.recipient_role == heads.c.recipient_role,
@@ -212,16 +213,8 @@ _RUN = _runs()
 # concurrent writer, PostgreSQL may leave out a row it chose (READ COMMITTED looks at a row
 # changed since the statement began again, and a join may then not match): :func:`claim` keeps
 # a run only from its head on and only without a gap.
-_LEASE_RUNS = (
-    update(Delivery)
-    .where(Delivery.id == _RUN.c.id, Delivery.state == "pending")
-    .values(
-        lease_until=bindparam("leased_until"),
-        lease_owner=bindparam("lease_to"),
-        attempts=Delivery.attempts + 1,
-    )
-    .returning(Delivery, _CONFIG_VERSION, health.DEACTIVATED, _RUN.c.head, _RUN.c.place)
-    .execution_options(synchronize_session=False)
+_LEASE_RUNS = _leasing(
+    and_(Delivery.id == _RUN.c.id, Delivery.state == "pending"), _RUN.c.head, _RUN.c.place
 )
 
 

@@ -3,6 +3,7 @@ print where the time goes: inclusive share per function, and the queries per mes
 
     .venv/bin/python bench/profile.py ingest [--database postgresql] [--seconds 8]
     .venv/bin/python bench/profile.py worker [--seconds 8]    # `convhub worker` draining 20,000
+    .venv/bin/python bench/profile.py e2e [--seconds 8]       # bench_e2e's split layout, 300/s
     .venv/bin/python bench/profile.py queries [--database postgresql]
 
 Writes bench/results/profile-<what>-<database>.txt (collapsed stacks: flamegraph.pl or
@@ -172,9 +173,43 @@ def profile_worker(seconds: float, messages: int = 20_000, conversations: int = 
     print(summarize(out))
 
 
+def profile_e2e(seconds: float, rate: float = 300) -> None:
+    """bench_e2e's ``split`` layout at ``rate``: the API process and the worker process, each
+    recorded while the fixed schedule runs (a message at a time: what a steady load costs)."""
+    from bench.bench_e2e import CONVERSATIONS, offer
+
+    outs = {name: harness.RESULTS / f"profile-e2e-{name}-postgresql.txt" for name in ("api", "worker")}
+    with (
+        harness.workdir() as workdir,
+        harness.fresh_database("postgresql") as url,
+        Receiver(harness.free_port(), out=workdir / "receiver.json") as rx,
+    ):
+        env = harness.hub_env(url, run_worker=False)
+        client = harness.new_client(env)
+        with harness.hub(env, workdir) as hub, harness.worker(env, workdir) as worker:
+            tenant = harness.set_up_tenant(hub.url, client, rx.url)
+            ids = harness.start_conversations(hub.url, tenant, CONVERSATIONS)
+            rx.wait_for(CONVERSATIONS, within=60)
+            spies: list[subprocess.Popen[bytes]] = []
+
+            def start_spies() -> None:
+                time.sleep(1.5)
+                for name, pid in (("api", hub.pid), ("worker", worker.pid)):
+                    spies.append(_record(pid, seconds - 2, outs[name]))
+
+            threading.Thread(target=start_spies).start()
+            result = offer(hub.url, tenant.headers, harness.SEND_PATH, ids, rate, seconds)
+            for spy in spies:
+                spy.wait()
+    print(f"accepted {result.rate(202):.1f}/s of {rate:g}/s offered during the profile")
+    for name, out in outs.items():
+        print(f"== {name}")
+        print(summarize(out))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("what", choices=["ingest", "worker", "queries"])
+    parser.add_argument("what", choices=["ingest", "worker", "e2e", "queries"])
     parser.add_argument("--database", default="postgresql")
     parser.add_argument("--seconds", type=float, default=8)
     args = parser.parse_args()
@@ -183,6 +218,9 @@ def main() -> None:
         return
     if args.what == "worker":
         profile_worker(args.seconds)
+        return
+    if args.what == "e2e":
+        profile_e2e(args.seconds)
         return
     out = harness.RESULTS / f"profile-{args.what}-{args.database}.txt"
     with harness.workdir() as workdir, harness.fresh_database(args.database) as url:

@@ -23,6 +23,7 @@ from sqlalchemy import (
     exists,
     func,
     literal,
+    literal_column,
     or_,
     select,
     true,
@@ -70,6 +71,11 @@ def new_delivery(
     return delivery
 
 
+# SQL: pending, written into the statement rather than sent as a parameter: the partial indexes
+# (``WHERE state = 'pending'``) serve only a statement that says so itself, and PostgreSQL plans
+# a prepared statement once for any parameters (a generic plan) once it has run a few times.
+PENDING = literal_column("'pending'")
+
 # SQL: the delivery is the first pending one of its lane (conversation, recipient): no earlier
 # delivery of the lane is pending. One probe of ix_deliveries_pending_lane per candidate, which
 # holds only pending rows: a lane's delivered history is never read (one GROUP BY over every
@@ -78,7 +84,7 @@ _EARLIER = aliased(Delivery, name="earlier")
 _LANE_HEAD = ~exists().where(
     _EARLIER.conversation_id == Delivery.conversation_id,
     _EARLIER.recipient_app_id == Delivery.recipient_app_id,
-    _EARLIER.state == "pending",
+    _EARLIER.state == PENDING,
     _EARLIER.seq < Delivery.seq,
 )
 
@@ -89,7 +95,7 @@ def _due_at_now(*, held: bool) -> Any:
     for probes, not)."""
     now: BindParameter[datetime] = bindparam("now", type_=UTCDateTime())
     return and_(
-        Delivery.state == "pending",
+        Delivery.state == PENDING,
         Delivery.next_attempt_at <= now,
         or_(Delivery.lease_until.is_(None), Delivery.lease_until < now),
         _LANE_HEAD,
@@ -184,7 +190,7 @@ def _runs() -> Any:
         .where(
             later.conversation_id == heads.c.conversation_id,
             later.recipient_app_id == heads.c.recipient_app_id,
-            later.state == "pending",
+            later.state == PENDING,
             later.seq > heads.c.seq,
         )
         .order_by(later.seq)
@@ -214,7 +220,7 @@ _RUN = _runs()
 # changed since the statement began again, and a join may then not match): :func:`claim` keeps
 # a run only from its head on and only without a gap.
 _LEASE_RUNS = _leasing(
-    and_(Delivery.id == _RUN.c.id, Delivery.state == "pending"), _RUN.c.head, _RUN.c.place
+    and_(Delivery.id == _RUN.c.id, Delivery.state == PENDING), _RUN.c.head, _RUN.c.place
 )
 
 
@@ -322,7 +328,7 @@ _LEASED = Delivery.lease_until > Delivery.next_attempt_at  # NULL (no lease) is 
 # earliest probe of an open breaker.
 _NEXT_DUE = select(
     select(func.min(case((_LEASED, Delivery.lease_until), else_=Delivery.next_attempt_at)))
-    .where(Delivery.state == "pending", _LANE_HEAD, ~health.HELD)
+    .where(Delivery.state == PENDING, _LANE_HEAD, ~health.HELD)
     .scalar_subquery(),
     select(func.min(CallbackHealth.next_probe_at))
     .where(CallbackHealth.state != "closed")

@@ -178,7 +178,9 @@ def profile_e2e(seconds: float, rate: float = 300) -> None:
     recorded while the fixed schedule runs (a message at a time: what a steady load costs)."""
     from bench.bench_e2e import CONVERSATIONS, offer
 
-    outs = {name: harness.RESULTS / f"profile-e2e-{name}-postgresql.txt" for name in ("api", "worker")}
+    outs = {
+        name: harness.RESULTS / f"profile-e2e-{name}-postgresql.txt" for name in ("api", "worker")
+    }
     with (
         harness.workdir() as workdir,
         harness.fresh_database("postgresql") as url,

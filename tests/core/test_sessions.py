@@ -29,8 +29,8 @@ async def _count(database: Database, table: str) -> int:
         return int((await session.execute(text(f"SELECT count(*) FROM {table}"))).scalar_one())
 
 
-async def _insert_then_fail(database: Database, table: str) -> None:
-    async with database.session(transaction=False) as session:
+async def _insert_then_fail(database: Database, table: str, **options: bool) -> None:
+    async with database.session(transaction=False, **options) as session:
         await session.execute(text(f"INSERT INTO {table} (v) VALUES (1)"))
         await session.execute(text(f"INSERT INTO {table} (v) VALUES (NULL)"))
 
@@ -40,3 +40,25 @@ async def test_without_a_transaction_each_statement_stands_on_its_own(database, 
         await _insert_then_fail(database, table)
     kept = 1 if database.engine.dialect.name == "postgresql" else 0
     assert await _count(database, table) == kept
+
+
+@pytest.mark.postgresql_only
+async def test_generic_plans_are_asked_of_their_own_connections_only(database):
+    """``generic_plans``: PostgreSQL plans each prepared statement once on those connections
+    (the worker's recording); every other session keeps PostgreSQL's own choice."""
+    show = text("SHOW plan_cache_mode")
+    async with database.session(transaction=False, generic_plans=True) as session:
+        assert (await session.execute(show)).scalar_one() == "force_generic_plan"
+    for options in ({}, {"transaction": False}, {"write": False}):
+        async with database.session(**options) as session:
+            assert (await session.execute(show)).scalar_one() == "auto"
+
+
+async def test_generic_plans_without_a_transaction_stand_on_their_own(database, table):
+    with pytest.raises(IntegrityError):
+        await _insert_then_fail(database, table, generic_plans=True)
+    kept = 1 if database.engine.dialect.name == "postgresql" else 0
+    assert await _count(database, table) == kept
+    async with database.session(transaction=False, generic_plans=True) as session:
+        await session.execute(text(f"INSERT INTO {table} (v) VALUES (7)"))
+    assert await _count(database, table) == kept + 1

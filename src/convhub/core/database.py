@@ -37,6 +37,9 @@ from convhub.core import sqlite_driver
 _CONNECT_TIMEOUT = 5.0
 _STATEMENT_TIMEOUT = 30.0
 _POOL_TIMEOUT = 10.0
+# PostgreSQL: connections planning each statement once (Database.session's generic_plans): as
+# many as the worker writes batches of outcomes at once (delivery/worker.py).
+_GENERIC_POOL = 4
 
 # A pooled PostgreSQL connection unused for longer than this is checked (one round trip) before a
 # request or the worker gets it; one used more recently is taken as it is (see _ping_when_idle).
@@ -107,10 +110,15 @@ def _sqlite_begin(conn: Connection) -> None:
 
 
 def create_engine(
-    url: str, *, pool_size: int = 20, statement_timeout: float | None = None
+    url: str,
+    *,
+    pool_size: int = 20,
+    statement_timeout: float | None = None,
+    generic_plans: bool = False,
 ) -> AsyncEngine:
     """The engine for ``url``; ``statement_timeout`` (seconds, PostgreSQL) bounds each statement
-    (none for migrations, whose statements may rightly take long)."""
+    (none for migrations, whose statements may rightly take long); ``generic_plans``
+    (PostgreSQL): each prepared statement is planned once, whatever its parameters."""
     if is_sqlite(url):
         engine = create_async_engine(
             url,
@@ -135,7 +143,11 @@ def create_engine(
         pool_timeout=_POOL_TIMEOUT,
         # While the server is away, requests fail fast instead of hanging: asyncpg's own
         # connect timeout is a minute, and a statement has none.
-        connect_args={"timeout": _CONNECT_TIMEOUT, "command_timeout": statement_timeout},
+        connect_args={
+            "timeout": _CONNECT_TIMEOUT,
+            "command_timeout": statement_timeout,
+            "server_settings": {"plan_cache_mode": "force_generic_plan"} if generic_plans else {},
+        },
     )
     event.listen(engine.sync_engine.pool, "checkin", _idle_from)
     event.listen(engine.sync_engine.pool, "checkout", _ping_when_idle)
@@ -183,6 +195,26 @@ class Database:
         self._autocommit = (
             None if is_sqlite(url) else async_sessionmaker(autocommit, expire_on_commit=False)
         )
+        # PostgreSQL: statements without a transaction on connections of their own, where each
+        # is planned once (see :meth:`session`). Opens no connection until it is used.
+        self._generic_engine = (
+            None
+            if is_sqlite(url)
+            else create_engine(
+                url,
+                pool_size=_GENERIC_POOL,
+                statement_timeout=_STATEMENT_TIMEOUT,
+                generic_plans=True,
+            )
+        )
+        self._generic = (
+            None
+            if self._generic_engine is None
+            else async_sessionmaker(
+                self._generic_engine.execution_options(isolation_level="AUTOCOMMIT"),
+                expire_on_commit=False,
+            )
+        )
         # SQLite has one writer at a time and its busy handler polls instead of queueing: under
         # a burst, one waiting transaction can lose the race for longer than the busy timeout.
         # Within a process, writers take turns here first (first come, first served).
@@ -195,14 +227,24 @@ class Database:
 
     @asynccontextmanager
     async def session(
-        self, *, write: bool = True, transaction: bool = True
+        self, *, write: bool = True, transaction: bool = True, generic_plans: bool = False
     ) -> AsyncIterator[AsyncSession]:
         """A session whose transaction commits when the block ends and rolls back on error.
 
         ``transaction=False``: on PostgreSQL, no transaction around the statements, each
         commits on its own; on SQLite, which needs its write lock taken up front, the same as
-        ``transaction=True``."""
-        if not transaction and self._autocommit is not None:
+        ``transaction=True``.
+
+        ``generic_plans`` (with ``transaction=False``, on PostgreSQL): on a connection where a
+        prepared statement is planned once, not at each run. PostgreSQL otherwise plans a
+        statement anew at each run (a custom plan) for as long as that looks cheaper than its
+        generic plan, which it does for a statement of arrays whose length the planner sees:
+        the worker's recording of a few outcomes cost more to plan (0.5 ms) than to run. For
+        statements whose plan fits every value of their parameters, lookups by key; the others
+        keep PostgreSQL's choice (``plan_cache_mode`` is per connection, hence their own)."""
+        if not transaction and generic_plans and self._generic is not None:
+            factory, turn = self._generic, None
+        elif not transaction and self._autocommit is not None:
             factory, turn = self._autocommit, None
         else:
             factory = self._write if write else self._read
@@ -217,3 +259,5 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self._generic_engine is not None:
+            await self._generic_engine.dispose()

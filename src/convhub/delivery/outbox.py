@@ -74,7 +74,7 @@ def new_delivery(
 # SQL: pending, written into the statement rather than sent as a parameter: the partial indexes
 # (``WHERE state = 'pending'``) serve only a statement that says so itself, and PostgreSQL plans
 # a prepared statement once for any parameters (a generic plan) once it has run a few times.
-PENDING = literal_column("'pending'")
+PENDING: Any = literal_column("'pending'")
 
 # SQL: the delivery is the first pending one of its lane (conversation, recipient): no earlier
 # delivery of the lane is pending. One probe of ix_deliveries_pending_lane per candidate, which

@@ -350,7 +350,7 @@ class DeliveryWorker:
             self.runtime.wakeup.set()  # the lanes' next deliveries are due
             return
         claims = self._claims
-        async with db.session(transaction=False) as session:
+        async with db.session(transaction=False, generic_plans=True) as session:
             recorded = await recording.record_delivered_at_once(
                 session, owner=self.owner, batch=batch
             )

@@ -10,8 +10,9 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from convhub.core.database import Database
+from convhub.core.database import BY_INDEX_SETTINGS, Database
 
 
 @pytest.fixture
@@ -43,22 +44,35 @@ async def test_without_a_transaction_each_statement_stands_on_its_own(database, 
 
 
 @pytest.mark.postgresql_only
-async def test_generic_plans_are_asked_of_their_own_connections_only(database):
-    """``generic_plans``: PostgreSQL plans each prepared statement once on those connections
-    (the worker's recording); every other session keeps PostgreSQL's own choice."""
-    show = text("SHOW plan_cache_mode")
-    async with database.session(transaction=False, generic_plans=True) as session:
-        assert (await session.execute(show)).scalar_one() == "force_generic_plan"
+async def test_by_index_settings_are_those_of_their_own_connections_only(database):
+    """``by_index``: generic plans and no scans on those connections (the worker's claim and
+    recording); every other session keeps PostgreSQL's own choices."""
+
+    async def settings(session: AsyncSession) -> dict[str, str]:
+        return {
+            name: (await session.execute(text(f"SHOW {name}"))).scalar_one()
+            for name in BY_INDEX_SETTINGS
+        }
+
+    async with database.session(transaction=False, by_index=True) as session:
+        assert await settings(session) == BY_INDEX_SETTINGS
     for options in ({}, {"transaction": False}, {"write": False}):
         async with database.session(**options) as session:
-            assert (await session.execute(show)).scalar_one() == "auto"
+            assert await settings(session) == {
+                "jit": "on",
+                "plan_cache_mode": "auto",
+                "enable_seqscan": "on",
+                "enable_bitmapscan": "on",
+                "enable_hashjoin": "on",
+                "enable_mergejoin": "on",
+            }
 
 
-async def test_generic_plans_without_a_transaction_stand_on_their_own(database, table):
+async def test_by_index_without_a_transaction_stand_on_their_own(database, table):
     with pytest.raises(IntegrityError):
-        await _insert_then_fail(database, table, generic_plans=True)
+        await _insert_then_fail(database, table, by_index=True)
     kept = 1 if database.engine.dialect.name == "postgresql" else 0
     assert await _count(database, table) == kept
-    async with database.session(transaction=False, generic_plans=True) as session:
+    async with database.session(transaction=False, by_index=True) as session:
         await session.execute(text(f"INSERT INTO {table} (v) VALUES (7)"))
     assert await _count(database, table) == kept + 1

@@ -37,9 +37,25 @@ from convhub.core import sqlite_driver
 _CONNECT_TIMEOUT = 5.0
 _STATEMENT_TIMEOUT = 30.0
 _POOL_TIMEOUT = 10.0
-# PostgreSQL: connections planning each statement once (Database.session's generic_plans): as
-# many as the worker writes batches of outcomes at once (delivery/worker.py).
-_GENERIC_POOL = 4
+# PostgreSQL: connections for statements that reach every row by an index (Database.session's
+# ``by_index``): the worker's claim and the batches of outcomes it writes at once.
+_BY_INDEX_POOL = 6
+# Their settings. Each statement planned once, for any parameters (a generic plan), not at each
+# run; and no plan that reads a table or an index whole, however small the table was when the
+# statement was planned (no statistics yet, or autovacuum off): a sequential scan, a hash or
+# merge join; nor a bitmap scan, which reads the index entries of rows no longer there without
+# marking them, so that every later scan reads them again until a vacuum (an index scan marks
+# them). Each is a cost penalty, not a ban: a statement with no other way still runs (a table
+# with no index for it). No JIT compilation: such a penalty makes the plan look costly enough
+# for it (58 ms to compile the probes' statement of a table of one row).
+BY_INDEX_SETTINGS = {
+    "jit": "off",
+    "plan_cache_mode": "force_generic_plan",
+    "enable_seqscan": "off",
+    "enable_bitmapscan": "off",
+    "enable_hashjoin": "off",
+    "enable_mergejoin": "off",
+}
 
 # A pooled PostgreSQL connection unused for longer than this is checked (one round trip) before a
 # request or the worker gets it; one used more recently is taken as it is (see _ping_when_idle).
@@ -114,11 +130,11 @@ def create_engine(
     *,
     pool_size: int = 20,
     statement_timeout: float | None = None,
-    generic_plans: bool = False,
+    server_settings: dict[str, str] | None = None,
 ) -> AsyncEngine:
     """The engine for ``url``; ``statement_timeout`` (seconds, PostgreSQL) bounds each statement
-    (none for migrations, whose statements may rightly take long); ``generic_plans``
-    (PostgreSQL): each prepared statement is planned once, whatever its parameters."""
+    (none for migrations, whose statements may rightly take long); ``server_settings``
+    (PostgreSQL): settings of each connection."""
     if is_sqlite(url):
         engine = create_async_engine(
             url,
@@ -146,7 +162,7 @@ def create_engine(
         connect_args={
             "timeout": _CONNECT_TIMEOUT,
             "command_timeout": statement_timeout,
-            "server_settings": {"plan_cache_mode": "force_generic_plan"} if generic_plans else {},
+            "server_settings": server_settings or {},
         },
     )
     event.listen(engine.sync_engine.pool, "checkin", _idle_from)
@@ -195,23 +211,23 @@ class Database:
         self._autocommit = (
             None if is_sqlite(url) else async_sessionmaker(autocommit, expire_on_commit=False)
         )
-        # PostgreSQL: statements without a transaction on connections of their own, where each
-        # is planned once (see :meth:`session`). Opens no connection until it is used.
-        self._generic_engine = (
+        # PostgreSQL: statements without a transaction on connections of their own, planned to
+        # reach every row by an index (see :meth:`session`). Opens no connection until used.
+        self._by_index_engine = (
             None
             if is_sqlite(url)
             else create_engine(
                 url,
-                pool_size=_GENERIC_POOL,
+                pool_size=_BY_INDEX_POOL,
                 statement_timeout=_STATEMENT_TIMEOUT,
-                generic_plans=True,
+                server_settings=BY_INDEX_SETTINGS,
             )
         )
-        self._generic = (
+        self._by_index = (
             None
-            if self._generic_engine is None
+            if self._by_index_engine is None
             else async_sessionmaker(
-                self._generic_engine.execution_options(isolation_level="AUTOCOMMIT"),
+                self._by_index_engine.execution_options(isolation_level="AUTOCOMMIT"),
                 expire_on_commit=False,
             )
         )
@@ -227,7 +243,7 @@ class Database:
 
     @asynccontextmanager
     async def session(
-        self, *, write: bool = True, transaction: bool = True, generic_plans: bool = False
+        self, *, write: bool = True, transaction: bool = True, by_index: bool = False
     ) -> AsyncIterator[AsyncSession]:
         """A session whose transaction commits when the block ends and rolls back on error.
 
@@ -235,15 +251,16 @@ class Database:
         commits on its own; on SQLite, which needs its write lock taken up front, the same as
         ``transaction=True``.
 
-        ``generic_plans`` (with ``transaction=False``, on PostgreSQL): on a connection where a
-        prepared statement is planned once, not at each run. PostgreSQL otherwise plans a
-        statement anew at each run (a custom plan) for as long as that looks cheaper than its
-        generic plan, which it does for a statement of arrays whose length the planner sees:
-        the worker's recording of a few outcomes cost more to plan (0.5 ms) than to run. For
-        statements whose plan fits every value of their parameters, lookups by key; the others
-        keep PostgreSQL's choice (``plan_cache_mode`` is per connection, hence their own)."""
-        if not transaction and generic_plans and self._generic is not None:
-            factory, turn = self._generic, None
+        ``by_index`` (with ``transaction=False``, on PostgreSQL): on a connection of
+        :data:`BY_INDEX_SETTINGS`, for statements whose rows an index finds whatever the table
+        holds (by key, or the first few of an index in order): the worker's claim and the
+        recording of its outcomes. PostgreSQL otherwise planned the recording anew at each run
+        (0.4 ms, more than running it), and planned both, in a table without statistics, as
+        bitmap scans of the due index, which read the entries of every delivery sent since the
+        last vacuum (4,153 for one outcome). Other statements keep PostgreSQL's choices: these
+        settings are per connection, hence a pool of their own."""
+        if not transaction and by_index and self._by_index is not None:
+            factory, turn = self._by_index, None
         elif not transaction and self._autocommit is not None:
             factory, turn = self._autocommit, None
         else:
@@ -259,5 +276,5 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
-        if self._generic_engine is not None:
-            await self._generic_engine.dispose()
+        if self._by_index_engine is not None:
+            await self._by_index_engine.dispose()

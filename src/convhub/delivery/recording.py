@@ -146,12 +146,11 @@ async def record_delivered_at_once(
 # our lease still holds, their messages marked sent once no other delivery of theirs is pending.
 # Every part sees the table as it was before the statement: the deliveries it marks sent still
 # look pending to the others, hence ``NOT IN (SELECT id FROM sent)``.
-# Run with a generic plan (the worker's Database.session(generic_plans=True)): planned for an
-# unknown batch, it finds each delivery by its primary key, which suits one outcome as well as
-# 256. Planned for the batch at hand (PostgreSQL's choice otherwise, at every run), it cost
-# more to plan than to run for a few outcomes, and for many it scanned the pending rows, or
-# ANDed the primary key with the due index, whose entries of rows no longer pending stay until
-# a vacuum: 42,000 read to record one outcome on a table of 21,000.
+# Run on the worker's connections that reach rows by index (Database.session(by_index=True)):
+# each delivery is found by its primary key, which suits one outcome as well as 256. The state
+# is tested as ``(...) IS TRUE`` so that no index on it is a way in (the due index holds every
+# delivery ever sent until a vacuum); the test stays on the updated row, rechecked on the
+# newest version should another worker change it meanwhile.
 _RECORD_DELIVERED = text(
     """
 WITH batch AS (
@@ -175,7 +174,7 @@ sent AS (
     SET state = 'sent', finished = :now, last_status = b.status, last_error = NULL,
         lease_until = NULL, lease_owner = NULL
     FROM batch b
-    WHERE d.id = b.id AND d.state = 'pending' AND d.lease_owner = :owner
+    WHERE d.id = b.id AND (d.state = 'pending') IS TRUE AND d.lease_owner = :owner
     RETURNING d.id, d.message_id, d.created, d.tenant_id, d.conversation_id,
         d.recipient_app_id, d.recipient_role, d.seq
 ),

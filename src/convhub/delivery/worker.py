@@ -209,7 +209,7 @@ class DeliveryWorker:
             # No transaction: the claim is one UPDATE ... RETURNING (and, four times a second,
             # one for the probes), each atomic on its own; BEGIN and COMMIT were two round
             # trips on the way from the commit of a message to its callback.
-            async with self.runtime.db.session(transaction=False) as session:
+            async with self.runtime.db.session(transaction=False, by_index=True) as session:
                 claimed = await outbox.claim(
                     session,
                     owner=self.owner,
@@ -242,7 +242,7 @@ class DeliveryWorker:
 
     async def _idle_seconds(self) -> float:
         with contextlib.suppress(Exception):
-            async with self.runtime.db.session(write=False, transaction=False) as session:
+            async with self.runtime.db.session(transaction=False, by_index=True) as session:
                 due = await outbox.next_due_at(session)
             if due is not None:
                 return max(0.0, min(_IDLE, (due - utcnow()).total_seconds()))
@@ -350,7 +350,7 @@ class DeliveryWorker:
             self.runtime.wakeup.set()  # the lanes' next deliveries are due
             return
         claims = self._claims
-        async with db.session(transaction=False, generic_plans=True) as session:
+        async with db.session(transaction=False, by_index=True) as session:
             recorded = await recording.record_delivered_at_once(
                 session, owner=self.owner, batch=batch
             )

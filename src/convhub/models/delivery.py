@@ -20,8 +20,15 @@ class Delivery(Base):
 
     __tablename__ = "deliveries"
     __table_args__ = (
-        Index("ix_deliveries_due", "state", "next_attempt_at"),
-        Index("ix_deliveries_lane", "conversation_id", "recipient_app_id", "seq"),
+        # The pending deliveries in the order the worker claims them (outbox._heads): partial,
+        # as the next one; a statement that names ``state = 'pending'`` in its text uses them.
+        Index(
+            "ix_deliveries_pending_due",
+            "next_attempt_at",
+            "seq",
+            postgresql_where=text("state = 'pending'"),
+            sqlite_where=text("state = 'pending'"),
+        ),
         # The pending deliveries of each lane, in order: whether a delivery is its lane's head
         # (outbox._LANE_HEAD) is one look into this index, whatever the lane has delivered.
         Index(

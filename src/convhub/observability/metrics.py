@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from convhub.core.database import utcnow
 from convhub.core.dependencies import RuntimeDep
 from convhub.core.errors import Unauthorized
+from convhub.delivery import outbox
 from convhub.models import Conversation, Delivery
 
 REQUESTS = Counter(
@@ -88,7 +89,7 @@ def delivery_recorded(outcome: str, *, accepted: datetime, now: datetime) -> Non
 
 
 async def _refresh(runtime: RuntimeDep) -> None:
-    pending = Delivery.state == "pending"
+    pending = Delivery.state == outbox.PENDING  # in the text: the pending index serves it
     async with runtime.db.session(write=False) as session:
         count, retrying, oldest = (
             await session.execute(
